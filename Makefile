@@ -1,0 +1,103 @@
+# Lạng Sơn MTQG giảm nghèo bền vững — pipeline front door. `make` alone lists the targets.
+# Flow: data/raw -> (build) data/processed -> (validate, GX gate) -> (render) reports/<year>/
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+YEAR ?=
+DISTRICT ?=
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+VENV := .venv
+PY := $(VENV)/bin/python
+LAB_VENV := .venv-lab
+
+# Offline, quiet and deterministic runs (shared/reference/pitfalls.md §5).
+export GX_ANALYTICS_ENABLED := False
+export TQDM_DISABLE := 1
+export PYTHONHASHSEED := 0
+export TZ := UTC
+export LC_ALL := C.UTF-8
+export MPLBACKEND := Agg
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1640995200)
+export SOURCE_DATE_EPOCH
+
+RAW := $(sort $(wildcard data/raw/*.csv data/raw/*.xlsx data/raw/*.txt))
+CODE := $(sort $(wildcard pipeline/*.py))
+SUITES := $(sort $(wildcard expectations/*.json))
+BUILD_STAMP := data/processed/.build.stamp
+VALIDATED := data/processed/validation_results.parquet
+REPORT_STAMP := reports/$(YEAR)/.report-$(if $(DISTRICT),district-$(DISTRICT),province).stamp
+
+.PHONY: help setup data validate report test clean distclean lock lab
+
+## help: list the targets (default)
+help:
+	@echo "Lạng Sơn poverty-programme reports. Usage: make <target> [YEAR=2022] [DISTRICT=181]"
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
+
+## setup: create .venv from requirements.lock (first run only, ~15-30 s)
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	@echo ">>> setup: virtual environment from requirements.lock"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV_COMPILE_BYTECODE=1 $(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
+	touch $@
+
+## data: raw -> processed parquet (ingest, clean, transcription check, reconciliation)
+data: $(BUILD_STAMP)
+
+$(BUILD_STAMP): $(RAW) $(CODE) | $(VENV)/.installed
+	@echo ">>> data: build data/processed from data/raw"
+	$(PY) -m pipeline build
+	touch $@
+
+## validate: Great Expectations gate on every processed table; Data Docs in reports/data_docs/
+validate: $(VALIDATED)
+
+$(VALIDATED): $(BUILD_STAMP) $(SUITES) | $(VENV)/.installed
+	@echo ">>> validate: Great Expectations checkpoint"
+	$(PY) -m pipeline validate
+
+## report: render the annual report, e.g. make report YEAR=2022 [DISTRICT=181 or huyen-binh-gia]
+ifeq ($(strip $(YEAR)),)
+report: $(VALIDATED)
+	@$(PY) -m pipeline check-params --year ""
+else
+report: $(REPORT_STAMP)
+endif
+
+$(REPORT_STAMP): $(VALIDATED) notebooks/annual_report.ipynb $(CODE) | $(VENV)/.installed
+	@echo ">>> report: year $(YEAR)$(if $(DISTRICT), district $(DISTRICT))"
+	$(PY) -m pipeline render --year '$(YEAR)' --district '$(DISTRICT)'
+	touch $@
+
+## test: run the test suite (builds and validates the shipped data first)
+test: $(VALIDATED)
+	$(PY) -m pytest -q
+
+## clean: delete everything generated (processed data, reports); raw data is never touched
+clean:
+	find data/processed reports -mindepth 1 ! -name README.md -delete 2>/dev/null || true
+
+## distclean: clean, and remove the virtual environments
+distclean: clean
+	rm -rf $(VENV) $(LAB_VENV)
+
+## lock: re-resolve requirements.in into requirements.lock (needs the network)
+lock: | $(VENV)/.installed
+	$(VENV)/bin/uv pip compile requirements.in --python $(PY) --no-header -o requirements.lock
+	$(VENV)/bin/uv pip compile requirements-lab.in --python $(PY) --no-header -o requirements-lab.lock
+
+## lab: JupyterLab in its own .venv-lab (kept out of the pipeline's env), with the pipeline as kernel
+lab: $(LAB_VENV)/.installed
+	$(LAB_VENV)/bin/jupyter lab notebooks/
+
+$(LAB_VENV)/.installed: requirements-lab.lock | $(VENV)/.installed
+	$(PYTHON) -m venv $(LAB_VENV)
+	$(VENV)/bin/uv pip sync --quiet --python $(LAB_VENV)/bin/python requirements-lab.lock
+	$(PY) -m ipykernel install --prefix $(abspath $(LAB_VENV)) --name langson --display-name "Lạng Sơn pipeline (.venv)"
+	touch $@

@@ -1,0 +1,368 @@
+"""The data dictionary: raw Vietnamese headers, canonical snake_case columns, vocabularies.
+
+This module is the single source for column names and meanings. docs/data_dictionary.md is
+generated from it (`python -m pipeline dictionary`) and a test keeps the two in sync.
+
+Raw tables are found as data/raw/<file_stem>*.csv or *.xlsx (several files are concatenated, so a
+new year can arrive as a new file). Every processed row keeps `source_file` and `source_row`
+(the 1-based line of the raw file, header = line 1) so that any later check can name them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Controlled vocabularies: Vietnamese label in the raw file -> canonical code.
+FUNDING_SOURCES = {
+    "Tổng các nguồn": "total",
+    "Ngân sách trung ương": "central",
+    "Ngân sách địa phương": "local",
+    "Huy động khác": "other",
+}
+LINE_CAPITAL_TYPES = {"Đầu tư phát triển": "dtpt", "Sự nghiệp": "su_nghiep", "Không nêu": "unstated"}
+TOTAL_CAPITAL_TYPES = {"Tất cả": "all", "Đầu tư phát triển": "dtpt", "Sự nghiệp": "su_nghiep"}
+QUALIFIERS = {"": "exact", "khoảng": "about", "trên": "over", "từ": "at_least"}
+YES_NO = {"Có": True, "Không": False}
+POVERTY_STANDARDS = {"QĐ 59/2015/QĐ-TTg": "qd59_2015", "NĐ 07/2021/NĐ-CP": "nd07_2021"}
+POVERTY_INDICATORS = {
+    "Số hộ nghèo": "poor_hh",
+    "Tỷ lệ hộ nghèo": "poor_rate_pct",
+    "Số hộ cận nghèo": "near_poor_hh",
+    "Tỷ lệ hộ cận nghèo": "near_poor_rate_pct",
+    "Tổng số hộ": "total_hh",
+    "Mức giảm tỷ lệ hộ nghèo": "poor_rate_fall_pp",
+    "Số hộ nghèo giảm": "poor_hh_fall",
+}
+VALUE_KINDS = {"Chính thức": "official", "Tính toán": "derived", "Kế hoạch": "target", "Ước tính": "estimate"}
+CONFIDENCE = {"H": "H", "M": "M", "L": "L"}
+
+# Display labels (code -> Vietnamese) for reports.
+FUNDING_SOURCE_LABELS = {code: label for label, code in FUNDING_SOURCES.items()}
+CAPITAL_TYPE_LABELS = {"dtpt": "Đầu tư phát triển", "su_nghiep": "Sự nghiệp", "unstated": "Không nêu", "all": "Tất cả"}
+QUALIFIER_LABELS = {code: label for label, code in QUALIFIERS.items()}
+STANDARD_LABELS = {code: label for label, code in POVERTY_STANDARDS.items()}
+INDICATOR_LABELS = {code: label for label, code in POVERTY_INDICATORS.items()}
+VALUE_KIND_LABELS = {code: label for label, code in VALUE_KINDS.items()}
+
+
+@dataclass(frozen=True)
+class RawColumn:
+    """One column of a raw table: its Vietnamese header and how to read it.
+
+    kind: text | code (digits kept as text) | int | number (Vietnamese number, exact) | vocab
+    """
+
+    header: str
+    name: str
+    kind: str
+    description: str
+    required: bool = True
+    vocabulary: dict | None = None
+
+
+@dataclass(frozen=True)
+class RawTable:
+    name: str
+    file_stem: str
+    description: str
+    columns: tuple[RawColumn, ...]
+    key: tuple[str, ...] = field(default=())
+
+
+def _c(header, name, kind, description, required=True, vocabulary=None):
+    return RawColumn(header, name, kind, description, required, vocabulary)
+
+
+_YEAR = _c("Năm", "year", "int", "Year the figure refers to")
+_SECTION = _c("Mục văn bản", "section", "text",
+              "Section of the plan document the figure is transcribed from (e.g. B.III.3.a); "
+              "the transcription check looks for the value there", required=False)
+_PROJECT = _c("Dự án", "project_code", "text", "Programme project DA1–DA7 (QĐ 90/QĐ-TTg)", required=False)
+_SUBPROJECT = _c("Tiểu dự án", "subproject_code", "text", "Sub-project TDA1–TDA3 within the project", required=False)
+_QUALIFIER = _c("Hạn định", "qualifier", "vocab",
+                "How the document qualifies the number: exact, about (khoảng), over (trên), at_least (từ)",
+                required=False, vocabulary=QUALIFIERS)
+
+RAW_TABLES: dict[str, RawTable] = {
+    t.name: t
+    for t in (
+        RawTable(
+            "districts", "districts",
+            "The 11 district-level units of Lạng Sơn (pre-1/7/2025) with GSO codes and poor-district flags per period",
+            (
+                _c("Mã huyện", "district_code", "code", "GSO administrative code, 3 digits as text (178, 180–189; no 179)"),
+                _c("Tên đơn vị", "district_name", "text", "Official Vietnamese name (NFC)"),
+                _c("Loại đơn vị", "district_type", "text", "thành phố or huyện"),
+                _c("Huyện nghèo 2016–2020", "poor_2016_2020", "vocab", "Poor district (30a) in 2016–2020", vocabulary=YES_NO),
+                _c("Huyện nghèo 2021–2025", "poor_2021_2025", "vocab", "Poor district under QĐ 353/QĐ-TTg for 2021–2025", vocabulary=YES_NO),
+                _c("Số xã", "n_communes", "int", "Communes (xã) at 2025-01-04"),
+                _c("Số thị trấn", "n_towns", "int", "Towns (thị trấn) at 2025-01-04"),
+                _c("Số phường", "n_wards", "int", "Wards (phường) at 2025-01-04"),
+                _c("Nguồn mã và số xã", "source_codes", "text", "Source of the code and commune counts"),
+                _c("Nguồn huyện nghèo", "source_poor_flags", "text", "Source of the poor-district flags"),
+            ),
+            key=("district_code",),
+        ),
+        RawTable(
+            "projects", "projects",
+            "The programme's projects and sub-projects as the plan names them",
+            (
+                _c("Mã dự án", "project_code", "text", "DA1–DA7"),
+                _c("Mã tiểu dự án", "subproject_code", "text", "TDA1–TDA3, empty for the project itself", required=False),
+                _c("Tên", "name", "text", "Name as written in the plan (checked against the section's text)"),
+                _SECTION,
+                _c("Ghi chú nguồn", "source_note", "text", "Where the name or numbering comes from when not the plan", required=False),
+            ),
+            key=("project_code", "subproject_code"),
+        ),
+        RawTable(
+            "budget_figures", "budget_figures",
+            "Budget line items, one row per figure: the 2022 plan by project/sub-project/component × funding "
+            "source, and the 2021 local-budget allocations (million VND)",
+            (
+                _YEAR,
+                _c("Mã dòng", "line_id", "text", "Line identifier, year-prefixed and hierarchical (2022.DA3.TDA2)"),
+                _c("Mã dòng cha", "parent_id", "text", "Node the line adds up into (2022.DA3, or the year for the grand total)"),
+                _PROJECT,
+                _SUBPROJECT,
+                _c("Nội dung", "label", "text", "Component as the plan describes it"),
+                _c("Mã huyện", "district_code", "code", "District the line is for, when the plan names one", required=False),
+                _c("Nguồn vốn", "funding_source", "vocab", "total (all sources), central, local or other", vocabulary=FUNDING_SOURCES),
+                _c("Loại vốn", "capital_type", "vocab", "Capital type of the line: dtpt (investment), su_nghiep (recurrent) or unstated",
+                   vocabulary=LINE_CAPITAL_TYPES),
+                _c("Số tiền (triệu đồng)", "amount_mvnd", "number", "Amount in million VND (triệu đồng)"),
+                _c("Kỳ số liệu", "period", "text", "Period the figure covers"),
+                _SECTION,
+            ),
+            key=("line_id", "funding_source"),
+        ),
+        RawTable(
+            "budget_stated_totals", "budget_stated_totals",
+            "Every budget total exactly as the document states it, kept apart from the line items",
+            (
+                _YEAR,
+                _c("Mã tổng", "total_id", "text", "Identifier of the stated total"),
+                _c("Mã nút", "node_id", "text", "Node of the line hierarchy the total covers (a parent_id or the year)"),
+                _c("Nội dung", "label", "text", "The total as the document words it"),
+                _c("Nguồn vốn", "funding_source", "vocab", "total, central, local or other", vocabulary=FUNDING_SOURCES),
+                _c("Loại vốn", "capital_type", "vocab", "all, dtpt or su_nghiep", vocabulary=TOTAL_CAPITAL_TYPES),
+                _c("Số tiền (triệu đồng)", "amount_mvnd", "number", "Amount in million VND"),
+                _SECTION,
+            ),
+            key=("total_id",),
+        ),
+        RawTable(
+            "policy_results", "policy_results",
+            "Results of poverty policies (credit, electricity, health insurance, education, housing) with the period each covers",
+            (
+                _YEAR,
+                _c("Mã chỉ tiêu", "indicator_id", "text", "Identifier of the figure"),
+                _c("Lĩnh vực", "policy_area", "text", "Policy area"),
+                _c("Chỉ tiêu", "indicator", "text", "What is counted"),
+                _c("Nhóm đối tượng", "target_group", "text", "Who benefited"),
+                _c("Giá trị", "value", "number", "The figure"),
+                _c("Đơn vị", "unit", "text", "Unit (hộ, thẻ, triệu đồng, …)"),
+                _QUALIFIER,
+                _c("Kỳ số liệu", "period", "text", "Period the figure covers (9 months, up to end of September, year)"),
+                _SECTION,
+                _c("Cùng chỉ tiêu với", "same_as", "text",
+                   "Id of another figure (any table) that states the same quantity; the two are compared", required=False),
+            ),
+            key=("indicator_id",),
+        ),
+        RawTable(
+            "plan_targets", "plan_targets",
+            "Physical targets of the plan (works, models, trainees, houses, …) and poverty-reduction targets",
+            (
+                _YEAR,
+                _c("Mã chỉ tiêu", "target_id", "text", "Identifier of the target"),
+                _PROJECT,
+                _SUBPROJECT,
+                _c("Chỉ tiêu", "indicator", "text", "What the target counts"),
+                _c("Giá trị", "value", "number", "Target value"),
+                _c("Đơn vị", "unit", "text", "Unit"),
+                _QUALIFIER,
+                _c("Mã huyện", "district_codes", "text", "Districts the plan names for this target, ';'-separated GSO codes",
+                   required=False),
+                _SECTION,
+            ),
+            key=("target_id",),
+        ),
+        RawTable(
+            "poverty_series", "poverty_series",
+            "Province poverty figures 2015–2025 under both poverty standards, one row per value with its source",
+            (
+                _c("Mã số liệu", "series_id", "text", "Identifier of the value"),
+                _YEAR,
+                _c("Chuẩn nghèo", "standard", "vocab", "Poverty standard: qd59_2015 (2016–2020, also 2021) or nd07_2021 (2022–2025)",
+                   vocabulary=POVERTY_STANDARDS),
+                _c("Chỉ tiêu", "indicator", "vocab", "poor_hh, poor_rate_pct, near_poor_hh, near_poor_rate_pct, total_hh, "
+                   "poor_rate_fall_pp, poor_hh_fall", vocabulary=POVERTY_INDICATORS),
+                _c("Giá trị", "value", "number", "The value"),
+                _c("Đơn vị", "unit", "text", "hộ, % or điểm %"),
+                _c("Loại giá trị", "value_kind", "vocab", "official, derived (arithmetic on sourced figures), target, estimate",
+                   vocabulary=VALUE_KINDS),
+                _c("Nguồn", "source", "text", "Source document or page of the value"),
+                _c("Độ tin cậy", "confidence", "vocab", "H high, M medium, L low (shared/reference/domain.md)", vocabulary=CONFIDENCE),
+                _SECTION,
+                _c("Cùng chỉ tiêu với", "same_as", "text", "Id of another value that states the same quantity", required=False),
+            ),
+            key=("series_id",),
+        ),
+    )
+}
+
+# Processed tables: name -> {column: (dtype, description)}. dtype is the pandas dtype written to parquet.
+_PROV = {
+    "source_file": ("str", "Raw file the row comes from (relative to data/raw)"),
+    "source_row": ("int64", "Line of that file (header = 1)"),
+}
+PROCESSED_TABLES: dict[str, dict[str, tuple[str, str]]] = {
+    "districts": {
+        "district_code": ("str", "GSO code, 3-digit text"),
+        "district_name": ("str", "Vietnamese name, NFC"),
+        "district_type": ("str", "thành phố / huyện"),
+        "district_slug": ("str", "ASCII slug for file names (huyen-dinh-lap)"),
+        "poor_2016_2020": ("bool", "Poor district 2016–2020"),
+        "poor_2021_2025": ("bool", "Poor district 2021–2025 (QĐ 353/QĐ-TTg)"),
+        "n_communes": ("int64", "Communes (xã)"),
+        "n_towns": ("int64", "Towns (thị trấn)"),
+        "n_wards": ("int64", "Wards (phường)"),
+        "source_codes": ("str", "Source of codes and counts"),
+        "source_poor_flags": ("str", "Source of poor flags"),
+        **_PROV,
+    },
+    "projects": {
+        "project_code": ("str", "DA1–DA7"),
+        "subproject_code": ("str", "TDA1–TDA3 or empty"),
+        "name": ("str", "Name as in the plan"),
+        "section": ("str", "Plan section"),
+        "source_note": ("str", "Source note when not the plan"),
+        **_PROV,
+    },
+    "budget_figures": {
+        "year": ("int64", "Year"),
+        "line_id": ("str", "Line id"),
+        "parent_id": ("str", "Parent node id"),
+        "project_code": ("str", "DA1–DA7 or empty"),
+        "subproject_code": ("str", "TDA1–TDA3 or empty"),
+        "label": ("str", "Component"),
+        "district_code": ("str", "GSO district code or empty"),
+        "funding_source": ("str", "total / central / local / other"),
+        "capital_type": ("str", "dtpt / su_nghiep / unstated"),
+        "amount_mvnd": ("float64", "Million VND"),
+        "period": ("str", "Period covered"),
+        "section": ("str", "Plan section"),
+        **_PROV,
+    },
+    "budget_lines": {
+        "year": ("int64", "Year"),
+        "line_id": ("str", "Line id"),
+        "parent_id": ("str", "Parent node id"),
+        "project_code": ("str", "DA1–DA7 or empty"),
+        "subproject_code": ("str", "TDA1–TDA3 or empty"),
+        "label": ("str", "Component"),
+        "district_code": ("str", "GSO district code or empty"),
+        "capital_type": ("str", "dtpt / su_nghiep / unstated"),
+        "period": ("str", "Period covered"),
+        "section": ("str", "Plan section"),
+        "total_mvnd": ("float64", "Line total as stated (NaN when the plan gives only sources)"),
+        "central_mvnd": ("float64", "Central budget (NSTW), NaN when not stated"),
+        "local_mvnd": ("float64", "Local budget (NSĐP), NaN when not stated"),
+        "other_mvnd": ("float64", "Other sources, NaN when not stated"),
+        "sources_sum_mvnd": ("float64", "central + local + other over the sources stated; NaN when none is"),
+        "source_file": ("str", "Raw file"),
+        "source_rows": ("str", "Lines of the raw file that make up this line (e.g. 2-5)"),
+    },
+    "budget_stated_totals": {
+        "year": ("int64", "Year"),
+        "total_id": ("str", "Total id"),
+        "node_id": ("str", "Node covered"),
+        "label": ("str", "Wording of the total"),
+        "funding_source": ("str", "total / central / local / other"),
+        "capital_type": ("str", "all / dtpt / su_nghiep"),
+        "amount_mvnd": ("float64", "Million VND"),
+        "section": ("str", "Plan section"),
+        **_PROV,
+    },
+    "policy_results": {
+        "year": ("int64", "Year"),
+        "indicator_id": ("str", "Figure id"),
+        "policy_area": ("str", "Policy area"),
+        "indicator": ("str", "What is counted"),
+        "target_group": ("str", "Who benefited"),
+        "value": ("float64", "Value"),
+        "unit": ("str", "Unit"),
+        "qualifier": ("str", "exact / about / over / at_least"),
+        "period": ("str", "Period covered"),
+        "section": ("str", "Plan section"),
+        "same_as": ("str", "Id of a figure stating the same quantity, or empty"),
+        **_PROV,
+    },
+    "plan_targets": {
+        "year": ("int64", "Year"),
+        "target_id": ("str", "Target id"),
+        "project_code": ("str", "DA1–DA7 or empty"),
+        "subproject_code": ("str", "TDA1–TDA3 or empty"),
+        "indicator": ("str", "What the target counts"),
+        "value": ("float64", "Target value"),
+        "unit": ("str", "Unit"),
+        "qualifier": ("str", "exact / about / over / at_least"),
+        "district_codes": ("str", "';'-separated GSO codes named by the plan, or empty"),
+        "section": ("str", "Plan section"),
+        **_PROV,
+    },
+    "poverty_series": {
+        "series_id": ("str", "Value id"),
+        "year": ("int64", "Year (review at end of year)"),
+        "standard": ("str", "qd59_2015 / nd07_2021"),
+        "indicator": ("str", "poor_hh / poor_rate_pct / near_poor_hh / near_poor_rate_pct / total_hh / poor_rate_fall_pp / poor_hh_fall"),
+        "value": ("float64", "Value"),
+        "unit": ("str", "Unit"),
+        "value_kind": ("str", "official / derived / target / estimate"),
+        "source": ("str", "Source"),
+        "confidence": ("str", "H / M / L"),
+        "section": ("str", "Plan section when the source is the plan, else empty"),
+        "same_as": ("str", "Id of a value stating the same quantity, or empty"),
+        **_PROV,
+    },
+    "poverty_rate_checks": {
+        "year": ("int64", "Year"),
+        "standard": ("str", "Poverty standard"),
+        "group": ("str", "poor / near_poor"),
+        "count_hh": ("float64", "Households in the group"),
+        "total_hh": ("float64", "Total households, from the same source"),
+        "stated_rate_pct": ("float64", "Rate as stated"),
+        "computed_rate_pct": ("float64", "100 × count / total"),
+        "diff_pp": ("float64", "stated − computed, percentage points"),
+        "source": ("str", "The source all three come from"),
+    },
+    "reconciliation": {
+        "finding_id": ("str", "Stable id of the check"),
+        "year": ("int64", "Year"),
+        "check_kind": ("str", "stated_total_vs_lines / total_vs_breakdown / repeated_figure / poor_district_scope"),
+        "subject": ("str", "What is compared, in Vietnamese"),
+        "node_id": ("str", "Node or figure id"),
+        "funding_source": ("str", "Funding source, or empty"),
+        "capital_type": ("str", "Capital type, or empty"),
+        "unit": ("str", "Unit of the amounts"),
+        "stated_value": ("float64", "Value the document states"),
+        "compared_value": ("float64", "Sum of the parts, or the other statement (NaN when undeterminable)"),
+        "gap": ("float64", "stated − compared"),
+        "status": ("str", "match / gap / undeterminable / warning"),
+        "explanation": ("str", "Vietnamese text: which line(s) would explain the gap, or why it cannot be decided"),
+        "parts": ("str", "Ids of the parts compared"),
+        "sections": ("str", "Plan sections involved"),
+    },
+    "raw_inputs": {
+        "file": ("str", "File under data/raw (README.md excluded)"),
+        "sha256": ("str", "SHA-256 of the file's bytes"),
+        "bytes": ("int64", "Size in bytes"),
+    },
+    "transcription_check": {
+        "table": ("str", "Raw table checked"),
+        "rows_checked": ("int64", "Rows whose value was looked up in the document"),
+        "rows_found": ("int64", "Rows whose value was found under their section"),
+        "document_amounts": ("int64", "Money amounts (triệu đồng) the document states, for budget tables"),
+        "document_amounts_covered": ("int64", "Of those, amounts covered by a row"),
+    },
+}
