@@ -59,7 +59,7 @@ $(BUILD_STAMP): $(RAW) $(CODE) | $(VENV)/.installed
 validate: $(VALIDATED)
 
 $(VALIDATED): $(BUILD_STAMP) $(SUITES) | $(VENV)/.installed
-	@echo ">>> validate: Great Expectations checkpoint"
+	@echo ">>> validate: Great Expectations checkpoints (one suite per processed table)"
 	$(PY) -m pipeline validate
 
 ## report: render the annual report, e.g. make report YEAR=2022 [DISTRICT=181 or huyen-binh-gia]

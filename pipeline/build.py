@@ -16,7 +16,7 @@ from pipeline import paths, reconcile, transcription
 from pipeline.document import parse_sections
 from pipeline.errors import RawDataError
 from pipeline.ingest import read_table
-from pipeline.schema import PROCESSED_TABLES, RAW_TABLES
+from pipeline.schema import INDICATOR_LABELS, PROCESSED_TABLES, RAW_TABLES
 from pipeline.vn import ascii_slug
 
 
@@ -71,7 +71,8 @@ def check_district_codes(raw: dict[str, pd.DataFrame]) -> None:
 def same_as_candidates(raw: dict[str, pd.DataFrame], lines: pd.DataFrame) -> pd.DataFrame:
     """Every figure another row can declare itself equal to, with one shape: id, year, label, value, unit, …"""
     results = raw["policy_results"].rename(columns={"indicator_id": "id", "indicator": "label"})
-    series = raw["poverty_series"].rename(columns={"series_id": "id", "indicator": "label"})
+    series = raw["poverty_series"].rename(columns={"series_id": "id"})
+    series["label"] = [f"{INDICATOR_LABELS[i]} năm {y}" for i, y in zip(series["indicator"], series["year"])]
     budget = lines.assign(id=lines["line_id"], value=lines["total_mvnd"].fillna(lines["sources_sum_mvnd"]),
                           unit=reconcile.MONEY, same_as="", source_row=0)
     columns = ["id", "year", "label", "value", "unit", "section", "same_as", "source_file", "source_row"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pipeline import paths
-from pipeline.schema import PROCESSED_TABLES, RAW_TABLES
+from pipeline.schema import GATE_TABLES, PROCESSED_TABLES, RAW_TABLES
 
 
 def render() -> str:
@@ -19,7 +19,7 @@ def render() -> str:
             out.append(f"| {c.header} | `{c.name}` | {kind} | {'yes' if c.required else 'no'} | {c.description} |")
         out.append("")
     out += ["## Processed tables (data/processed/<table>.parquet)", ""]
-    for name, columns in PROCESSED_TABLES.items():
+    for name, columns in {**PROCESSED_TABLES, **GATE_TABLES}.items():
         out += [f"### {name}", "", "| column | dtype | meaning |", "|---|---|---|"]
         out += [f"| `{col}` | {dtype} | {meaning} |" for col, (dtype, meaning) in columns.items()]
         out.append("")

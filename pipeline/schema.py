@@ -366,3 +366,17 @@ PROCESSED_TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "document_amounts_covered": ("int64", "Of those, amounts covered by a row"),
     },
 }
+
+# Written by the Great Expectations gate (pipeline/validate.py) only when every expectation passes;
+# reports refuse to render without it. Not itself validated.
+GATE_TABLES: dict[str, dict[str, tuple[str, str]]] = {
+    "validation_results": {
+        "table": ("str", "Processed table validated"),
+        "expectation_type": ("str", "GX expectation"),
+        "column": ("str", "Column(s) the expectation is about, empty for table-level"),
+        "success": ("bool", "Passed"),
+        "unexpected_count": ("int64", "Rows that broke it"),
+        "failing_rows": ("str", "Raw file and line of the failing rows (first 10)"),
+        "description": ("str", "The rule in Vietnamese"),
+    },
+}

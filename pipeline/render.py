@@ -1,0 +1,291 @@
+"""Render the annual report: papermill executes notebooks/annual_report.ipynb, nbconvert makes HTML.
+
+Outputs (written atomically, same bytes for the same inputs and code):
+  reports/<year>/annual_report.{html,ipynb,xlsx}            province report
+  reports/<year>/districts/<slug>.{html,ipynb,xlsx}          district report
+The executed notebook is kept as the record of the run (its parameters are in it); the HTML shows
+no code; the XLSX has one sheet per report table, built here from pipeline.tables (same cells as
+the HTML). Nothing here reads the clock: a date, if any, comes from SOURCE_DATE_EPOCH.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipeline import paths, report_data, tables
+from pipeline.errors import PipelineError
+
+NOTEBOOK_NAME = "annual_report"
+CODE_DIR = Path(__file__).resolve().parent.parent  # where `pipeline` is imported from, for the kernel
+KERNEL_ENV = {
+    "PYTHONHASHSEED": "0",
+    "TZ": "UTC",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "TQDM_DISABLE": "1",
+}
+EXECUTION_TIMEOUT_S = 300
+# Template: the lab look without any script fetched from a CDN, and alt text on chart images.
+TEMPLATE = r"""{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_css -%}
+<style type="text/css">
+body { max-width: 1200px; margin: 0 auto; }
+table.report-table { font-size: 12px; margin-bottom: 1em; }
+table.report-table th { text-align: left; vertical-align: bottom; }
+table.report-table td { vertical-align: top; text-align: left; }
+</style>
+{%- endblock html_head_css -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}" alt="{{ output.metadata.get('image/png', {}).get('alt', '') | escape_html }}">
+</div>
+{%- endblock data_png %}
+"""
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_URL = re.compile(r"https?://")
+_CORE_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+# A fixed timestamp for the XLSX zip entries and document properties when SOURCE_DATE_EPOCH is unset.
+_DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can hold
+
+
+def run(year: object, district: object = None) -> list[Path]:
+    """Check parameters, execute and convert the report, write HTML + executed notebook + XLSX."""
+    year, code = report_data.check_params(year, district)
+    data = report_data.load(year, code)
+    commit = code_commit()
+    title = tables.report_title(data)
+    stem = _output_stem(data)
+    notebook = _execute(year, code, commit, stem)
+    html = to_html(notebook, title)
+    written = []
+    for suffix, content in ((".html", html.encode("utf-8")), (".ipynb", _notebook_bytes(notebook)),
+                            (".xlsx", workbook_bytes(tables.all_tables(data, commit)))):
+        path = stem.with_suffix(suffix)
+        write_atomic(path, content)
+        print(f"Đã ghi / wrote {path.relative_to(paths.ROOT)} ({len(content):,} bytes)".replace(",", "."))
+        written.append(path)
+    return written
+
+
+def _output_stem(data: report_data.ReportData) -> Path:
+    """reports/<year>/annual_report or reports/<year>/districts/<slug> (no suffix)."""
+    if data.district is None:
+        return paths.report_dir(data.year) / NOTEBOOK_NAME
+    return paths.report_dir(data.year) / "districts" / data.district.slug
+
+
+def code_commit() -> str:
+    """`git rev-parse HEAD` of the code, marked when the tree has uncommitted changes; "unknown" without git."""
+    try:
+        head = _git("rev-parse", "HEAD")
+        dirty = _git("status", "--porcelain")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" (có thay đổi chưa commit)" if dirty else "")
+
+
+def _git(*args: str) -> str:
+    """Output of one git command run in the code directory."""
+    done = subprocess.run(["git", *args], cwd=CODE_DIR, capture_output=True, text=True, check=True, timeout=20)
+    return done.stdout.strip()
+
+
+# --- execution -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _kernel_environment():
+    """Environment the kernel inherits: fixed hash seed and time zone, inline backend, this project."""
+    extra = {
+        **KERNEL_ENV,
+        "LANGSON_PROJECT_ROOT": str(paths.ROOT),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(CODE_DIR), os.environ.get("PYTHONPATH", "")) if p),
+    }
+    saved = {key: os.environ.get(key) for key in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _execute(year: int, district: str | None, commit: str, stem: Path):
+    """Run the notebook with papermill; a failing cell keeps the executed notebook next to the outputs."""
+    import nbformat
+    import papermill as pm
+
+    source = paths.NOTEBOOKS / f"{NOTEBOOK_NAME}.ipynb"
+    parameters = {"year": int(year), "district": district, "code_commit": commit}
+    with tempfile.TemporaryDirectory(prefix="langson-render-") as tmp, _kernel_environment():
+        executed = Path(tmp) / f"{NOTEBOOK_NAME}.ipynb"
+        try:
+            notebook = pm.execute_notebook(
+                str(source), str(executed), parameters=parameters, kernel_name="python3", language="python",
+                progress_bar=False, log_output=False, request_save_on_cell_execute=False, record_timing=False,
+                shutdown_kernel="immediate", execution_timeout=EXECUTION_TIMEOUT_S, cwd=str(paths.ROOT),
+                config=_kernel_config(tmp),
+            )
+        except pm.PapermillExecutionError as err:
+            failed = stem.with_suffix(".failed.ipynb")
+            if executed.exists():  # papermill writes the notebook with the error before raising
+                write_atomic(failed, executed.read_bytes())
+            raise PipelineError(
+                f"Sổ tính báo cáo lỗi ở ô {err.exec_count}: {err.ename}: {err.evalue}. Sổ tính đã chạy được giữ ở {failed}. "
+                f"/ The report notebook failed ({err.ename}); the executed notebook is kept at {failed}."
+            ) from err
+    return canonical(nbformat.from_dict(notebook))
+
+
+def _kernel_config(folder: str):
+    """Kernel over IPC sockets in the run's temporary folder: no TCP ports, no plain-TCP warning on stderr."""
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(Path(folder) / "kernel")}})
+
+
+def canonical(notebook):
+    """The executed notebook without what changes between identical runs, and without stderr output.
+
+    Drops papermill/nbclient timings and paths, gives the injected-parameters cell a fixed id and
+    removes stderr streams (kernel noise and warnings must not reach the reader).
+    """
+    meta = notebook.metadata.get("papermill", {})
+    for key in ("start_time", "end_time", "duration", "input_path", "output_path", "exception"):
+        meta.pop(key, None)
+    dropped = 0
+    for cell in notebook.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"
+        if cell.cell_type == "code":
+            kept = [o for o in cell.outputs if not (o.output_type == "stream" and o.get("name") == "stderr")]
+            dropped += len(cell.outputs) - len(kept)
+            cell.outputs = kept
+    if dropped:
+        print(f"Cảnh báo / warning: bỏ {dropped} đầu ra stderr khỏi báo cáo (xem bằng cách chạy sổ tính).", file=sys.stderr)
+    return notebook
+
+
+def _notebook_bytes(notebook) -> bytes:
+    """The executed notebook as stable JSON text."""
+    import nbformat
+
+    return (nbformat.writes(notebook) + "\n").encode("utf-8")
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+
+def to_html(notebook, title: str) -> str:
+    """HTML without code, prompts or external URLs; the <title> is the report's title."""
+    import jinja2
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="lab", extra_loaders=[jinja2.DictLoader({"langson_report.html.j2": TEMPLATE})],
+        template_file="langson_report.html.j2", exclude_input=True, exclude_input_prompt=True,
+        exclude_output_prompt=True, mathjax_url="", require_js_url="", mermaid_js_url="",
+        mermaid_layout_elk_js_url="", jquery_url="", jupyter_widgets_base_url="",
+    )
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    return _without_urls(body)
+
+
+def _without_urls(html: str) -> str:
+    """Drop CSS comments that carry URLs (template licence notes); fail if any URL remains."""
+    html = _CSS_COMMENT.sub(lambda m: "" if _URL.search(m.group(0)) else m.group(0), html)
+    left = [html[max(0, m.start() - 60): m.end() + 60] for m in _URL.finditer(html)]
+    if left:
+        raise PipelineError(
+            "Báo cáo HTML vẫn chứa địa chỉ http(s) (báo cáo phải xem được khi không có mạng): "
+            + " | ".join(left[:3]) + " / The HTML report still contains http(s) URLs."
+        )
+    return html
+
+
+# --- XLSX and files ------------------------------------------------------------------------------
+
+
+def workbook_bytes(sheets: dict, environ: dict | None = None) -> bytes:
+    """One sheet per table, as the report shows it; fixed timestamps so equal content gives equal bytes."""
+    import pandas as pd
+
+    epoch = _source_date_epoch(environ)
+    stamp = datetime.fromtimestamp(epoch, tz=timezone.utc).replace(tzinfo=None)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, table in sheets.items():
+            table.to_excel(writer, sheet_name=name, index=False)
+            _fit_columns(writer.sheets[name], table)
+        writer.book.properties.creator = "pipeline.render"
+        writer.book.properties.created = stamp
+    return _fixed_zip_times(buffer.getvalue(), stamp)
+
+
+def _fit_columns(sheet, table) -> None:
+    """Column widths from the longest cell (capped), so the workbook is readable when opened."""
+    for index, column in enumerate(table.columns, start=1):
+        longest = max([len(str(column))] + [len(str(v)) for v in table[column]])
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(60, longest + 2)
+
+
+def _source_date_epoch(environ: dict | None) -> int:
+    """SOURCE_DATE_EPOCH when set (not before 1980, zip's first date), else 1980-01-01."""
+    value = (environ if environ is not None else os.environ).get("SOURCE_DATE_EPOCH", "").strip()
+    return max(int(value), _DEFAULT_EPOCH) if value.isdigit() else _DEFAULT_EPOCH
+
+
+def _fixed_zip_times(content: bytes, stamp: datetime) -> bytes:
+    """Re-pack a zip (XLSX) with every entry dated `stamp`, in the same order.
+
+    openpyxl stamps docProps/core.xml "modified" with the clock on save; it is set to `stamp` here.
+    """
+    source = zipfile.ZipFile(io.BytesIO(content))
+    output = io.BytesIO()
+    modified = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = _CORE_MODIFIED.sub(rb"\g<1>" + modified + rb"\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, data)
+    return output.getvalue()
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Write to a temporary file in the same directory, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it, so it is put back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

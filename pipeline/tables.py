@@ -1,0 +1,524 @@
+"""Display-ready tables and sentences for the annual report: Vietnamese headers, numbers as Vietnamese text.
+
+Every function takes frames from pipeline.report_data and returns a new DataFrame of strings (or a
+Markdown string), so the HTML report and the XLSX workbook show the very same cells. Units are in
+the headers ("(triệu đồng)") or, where rows differ, in an "Đơn vị" column. Non-official values
+(derived, target, estimate) always carry their kind in words.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import re
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import matplotlib
+import pandas as pd
+
+from pipeline import report_data, schema
+from pipeline.report_data import ReportData
+from pipeline.vn import format_vn_number, nfc
+
+MISSING = "–"
+MONEY = "(triệu đồng)"
+PROVINCE = "tỉnh Lạng Sơn"
+PLAN_DOCUMENT = "Kế hoạch thực hiện Chương trình MTQG giảm nghèo bền vững năm 2022 của UBND tỉnh Lạng Sơn"
+STATUS_LABELS = {
+    "match": "Khớp",
+    "gap": "⚠ Chênh lệch",
+    "undeterminable": "Không xác định được",
+    "warning": "⚠ Cảnh báo",
+}
+FLAGGED_STATUSES = ("gap", "warning")
+SOURCE_HEADERS = {
+    "central": f"NS trung ương {MONEY}",
+    "local": f"NS địa phương {MONEY}",
+    "other": f"Huy động khác {MONEY}",
+}
+TOTAL_HEADER = f"Tổng {MONEY}"
+# Numbers, possibly qualified ("trên 35.000") or marked ("265.293 (tính)"): right-aligned in HTML.
+_NUMERIC_CELL = re.compile(r"^((khoảng|trên|từ) )?-?\d{1,3}(\.\d{3})*(,\d+)?( %)?( \(tính\))?$|^–$")
+
+
+# --- number and label formatting ---------------------------------------------------------------
+
+
+def number(value: object, max_decimals: int = 3) -> str:
+    """Vietnamese number with only the decimals it needs: 466028.0 -> "466.028", 3.01 -> "3,01"."""
+    if value is None or pd.isna(value):
+        return MISSING
+    exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-max_decimals)).normalize()
+    return format_vn_number(float(value), max(0, -exact.as_tuple().exponent))
+
+
+def rate(value: object) -> str:
+    """A percentage with two decimals, as the sources write rates: 7.88 -> "7,88"."""
+    return MISSING if value is None or pd.isna(value) else format_vn_number(float(value), 2)
+
+
+def by_unit(value: object, unit: str) -> str:
+    """Rates (%) with two decimals, everything else with the decimals it needs."""
+    return rate(value) if unit == "%" else number(value)
+
+
+def qualified(value: object, qualifier: object) -> str:
+    """The value as the document qualifies it: "trên 35.000", "khoảng 1.000", "từ 3"."""
+    word = schema.QUALIFIER_LABELS.get(qualifier if isinstance(qualifier, str) else "exact", "")
+    return f"{word} {number(value)}".strip()
+
+
+def value_kind(kind: str) -> str:
+    """Value kind in words; anything but an official value says so."""
+    label = schema.VALUE_KIND_LABELS.get(kind, kind)
+    return label if kind == "official" else f"{label} – không phải số chính thức"
+
+
+def _text(value: object) -> str:
+    """Text cell: NFC, missing as empty."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else nfc(str(value))
+
+
+# --- titles and notes ---------------------------------------------------------------------------
+
+
+def report_title(data: ReportData) -> str:
+    """The report's heading, also the HTML <title>."""
+    place = f"{data.district.name}, {PROVINCE}" if data.district else PROVINCE
+    return f"Báo cáo thực hiện Chương trình MTQG giảm nghèo bền vững – {place} – năm {data.year}"
+
+
+def intro_md(data: ReportData) -> str:
+    """Where the figures come from and how to read them."""
+    return (
+        f"Số liệu chép từ văn bản *{PLAN_DOCUMENT}* (gọi tắt: văn bản) và các nguồn ghi trong từng bảng; "
+        "báo cáo chỉ đọc dữ liệu đã xử lý và kiểm định của dự án.\n\n"
+        "Cách đọc: tiền tính bằng **triệu đồng**; số viết theo cách Việt Nam (dấu chấm phân cách hàng nghìn, "
+        "dấu phẩy thập phân). Giá trị không chính thức được ghi rõ loại: *Tính toán* (suy ra bằng phép tính từ số "
+        "có nguồn), *Kế hoạch* (chỉ tiêu, chưa phải kết quả), *Ước tính*."
+    )
+
+
+def district_note_md(data: ReportData) -> str:
+    """Visible note for a district report: what is filtered, what stays province-wide, what is missing."""
+    if data.district is None:
+        return ""
+    d = data.district
+    return (
+        f"**Báo cáo cấp huyện – {d.name} (mã {d.code}).** Chỉ các bảng có chiều huyện được lọc theo huyện: "
+        "các dòng kinh phí ghi mã huyện này và các chỉ tiêu kế hoạch nêu tên huyện. Các bảng khác (tổng kinh phí, "
+        "kết quả chính sách, chuỗi số liệu nghèo, đối chiếu) là **số liệu toàn tỉnh**.\n\n"
+        "**Số liệu nghèo của huyện (số hộ nghèo, tỷ lệ hộ nghèo) sẽ lấy từ danh sách hộ nghèo (sổ hộ), "
+        "hiện chưa có trong dự án**; báo cáo này chưa có số liệu đó."
+    )
+
+
+def budget_summary_md(data: ReportData) -> str:
+    """The year's total as stated, by funding source, next to the sum of the lines."""
+    root = data.stated_totals[
+        (data.stated_totals["node_id"] == str(data.year)) & (data.stated_totals["capital_type"] == "all")
+    ] if not data.stated_totals.empty else data.stated_totals
+    groups = report_data.budget_groups(data.budget_lines, data.projects, data.stated_totals)
+    parts = []
+    for row in root.itertuples():
+        source = schema.FUNDING_SOURCE_LABELS.get(row.funding_source, row.funding_source)
+        parts.append(f"{source}: **{number(row.amount_mvnd)}** triệu đồng")
+    lines_sum = number(groups["total"].sum()) if not groups.empty else MISSING
+    scope = "toàn tỉnh, " if data.district else ""
+    lines_scope = f" (chỉ các dòng ghi {data.district.name})" if data.district else ""
+    stated = ("; ".join(parts) + ".") if parts else "văn bản không nêu tổng của năm."
+    return (
+        f"Tổng kinh phí năm {data.year} theo văn bản ({scope}đúng như văn bản nêu): {stated}\n\n"
+        f"Cộng từ các dòng kinh phí trong bảng dưới{lines_scope}: **{lines_sum}** triệu đồng. "
+        "Chênh lệch giữa tổng theo văn bản và cộng các dòng (nếu có) được liệt kê ở phần đối chiếu."
+    )
+
+
+def poverty_summary_md(data: ReportData) -> str:
+    """Bullet list of the poverty figures of the year before and the report year, each with its kind."""
+    values = _in_display_order(report_data.poverty_values(data.poverty_series))
+    chosen = values[values["year"].isin([data.year - 1, data.year])]
+    bullets = []
+    for (year, standard), part in chosen.groupby(["year", "standard"], sort=False):
+        items = [
+            f"{schema.INDICATOR_LABELS.get(r.indicator, r.indicator)} **{by_unit(r.value, r.unit)}** {r.unit} "
+            f"({value_kind(r.value_kind).lower()})"
+            for r in part.itertuples()
+        ]
+        standard_label = schema.STANDARD_LABELS.get(standard, standard)
+        bullets.append(f"- Năm {year}, chuẩn nghèo {standard_label}: " + "; ".join(items) + ".")
+    return "\n".join(bullets) if bullets else f"Không có số liệu nghèo cho năm {data.year - 1} và {data.year}."
+
+
+def data_docs_md(data: ReportData) -> str:
+    """Relative link to the Great Expectations Data Docs written next to the reports."""
+    return f"Chi tiết từng kỳ vọng (expectation) và dòng lỗi: [Data Docs của Great Expectations]({data.data_docs_href})."
+
+
+def gx_status_md(results: pd.DataFrame) -> str:
+    """One sentence: how many expectations passed (a report exists only once the gate has run)."""
+    passed = int(results["success"].astype(bool).sum())
+    failed = len(results) - passed
+    verdict = "tất cả đều đạt" if failed == 0 else f"**{number(failed)} kỳ vọng không đạt** (liệt kê dưới đây)"
+    return f"Great Expectations đã kiểm {number(len(results))} kỳ vọng trên {number(results['table'].nunique())} bảng: {verdict}."
+
+
+def reconciliation_md(rec: pd.DataFrame) -> str:
+    """Counts of findings by status, so a reader sees at once whether anything does not add up."""
+    if rec.empty:
+        return "Không có phép đối chiếu nào: văn bản không nêu tổng nào có các phần để so sánh."
+    counts = rec["status"].value_counts()
+    parts = [f"{STATUS_LABELS.get(s, s).lstrip('⚠ ').lower()}: {number(counts[s])}" for s in STATUS_LABELS if s in counts]
+    return (
+        f"{number(len(rec))} phép đối chiếu ({'; '.join(parts)}). "
+        "Các dòng chênh lệch và cảnh báo được tô màu; số theo văn bản giữ nguyên, không sửa."
+    )
+
+
+# --- budget --------------------------------------------------------------------------------------
+
+
+def budget_lines_table(lines: pd.DataFrame, projects: pd.DataFrame, totals: pd.DataFrame,
+                       districts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every budget line as the document states it, a subtotal per project (computed) and a grand total."""
+    if lines.empty:
+        return pd.DataFrame()
+    with_district = bool(lines["district_code"].fillna("").astype(bool).any())
+    groups = report_data.budget_groups(lines, projects, totals).set_index("group")
+    keyed = lines.assign(group=lines.apply(report_data.group_key, axis=1), line_total=report_data.line_totals(lines))
+    rows = []
+    for group, part in keyed.groupby("group", sort=False):
+        rows.extend(_budget_line_row(line, districts, with_district) for line in part.itertuples())
+        rows.append(_budget_sum_row(f"Cộng: {groups.loc[group, 'label']} (tính từ các dòng)", groups.loc[[group]], with_district))
+    rows.append(_budget_sum_row(f"Tổng cộng năm {int(lines['year'].iloc[0])} (tính từ các dòng)", groups, with_district))
+    table = pd.DataFrame(rows)
+    unused = [c for c in ("Dự án", "Tiểu dự án") if not table[c].astype(bool).any()]
+    return table.drop(columns=unused)
+
+
+def _budget_line_row(line, districts: pd.DataFrame | None, with_district: bool) -> dict:
+    """One line: sources as stated ("–" when the document does not split it), total and how it was read."""
+    stated_sources = [getattr(line, col) for col in report_data.SOURCE_COLUMNS.values()]
+    if pd.isna(line.total_mvnd):
+        note = "Văn bản không nêu tổng; tổng = cộng các nguồn"
+    elif all(pd.isna(v) for v in stated_sources):
+        note = "Văn bản chỉ nêu tổng, không chia theo nguồn"
+    else:
+        note = ""
+    row = {"Mã dòng": line.line_id, "Dự án": _text(line.project_code), "Tiểu dự án": _text(line.subproject_code),
+           "Nội dung": _text(line.label)}
+    if with_district:
+        row["Huyện"] = report_data.district_names(districts, line.district_code) if districts is not None else _text(line.district_code)
+    row["Loại vốn"] = schema.CAPITAL_TYPE_LABELS.get(line.capital_type, line.capital_type)
+    row.update({SOURCE_HEADERS[s]: number(getattr(line, col)) for s, col in report_data.SOURCE_COLUMNS.items()})
+    row[TOTAL_HEADER] = number(line.line_total)
+    row["Ghi chú"] = note
+    return row
+
+
+def _budget_sum_row(label: str, groups: pd.DataFrame, with_district: bool) -> dict:
+    """A computed subtotal or total row over budget groups."""
+    row = {"Mã dòng": "", "Dự án": "", "Tiểu dự án": "", "Nội dung": label}
+    if with_district:
+        row["Huyện"] = ""
+    row["Loại vốn"] = ""
+    row.update({SOURCE_HEADERS[s]: number(groups[s].sum(min_count=1)) for s in report_data.SOURCE_COLUMNS})
+    row[TOTAL_HEADER] = number(groups["total"].sum())
+    unsplit = groups["unsplit"].sum()
+    row["Ghi chú"] = f"Trong đó {number(unsplit)} triệu đồng không chia theo nguồn" if unsplit else ""
+    return row
+
+
+def budget_subtotal_rows(table: pd.DataFrame) -> pd.Series:
+    """Which rows of budget_lines_table are computed (sub)totals, to set them in bold."""
+    return table["Mã dòng"].eq("") if not table.empty else pd.Series(dtype=bool)
+
+
+def capital_split_table(totals: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Investment (ĐTPT) vs recurrent (sự nghiệp) by funding source as stated; the column sums are computed."""
+    split = report_data.capital_split(totals, year)
+    if split.empty:
+        return pd.DataFrame()
+    headers = {"dtpt": f"Đầu tư phát triển {MONEY}", "su_nghiep": f"Sự nghiệp {MONEY}", "all": f"Tổng theo văn bản {MONEY}"}
+    rows = [{"Nguồn vốn": schema.FUNDING_SOURCE_LABELS[s], **{headers[c]: number(split.loc[s, c]) for c in headers}}
+            for s in split.index]
+    root_total = totals[(totals["node_id"] == str(year)) & (totals["funding_source"] == "total") & (totals["capital_type"] == "all")]
+    rows.append({
+        "Nguồn vốn": "Tổng các nguồn",
+        headers["dtpt"]: f"{number(split['dtpt'].sum(min_count=1))} (tính)",
+        headers["su_nghiep"]: f"{number(split['su_nghiep'].sum(min_count=1))} (tính)",
+        headers["all"]: number(root_total["amount_mvnd"].iloc[0]) if not root_total.empty else f"{number(split['all'].sum(min_count=1))} (tính)",
+    })
+    return pd.DataFrame(rows)
+
+
+def stated_totals_table(totals: pd.DataFrame) -> pd.DataFrame:
+    """Every total exactly as the document states it (kept apart from the lines)."""
+    if totals.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "Mã": totals["total_id"],
+        "Nội dung (theo văn bản)": totals["label"].map(_text),
+        "Nút": totals["node_id"],
+        "Nguồn vốn": totals["funding_source"].map(schema.FUNDING_SOURCE_LABELS),
+        "Loại vốn": totals["capital_type"].map(schema.CAPITAL_TYPE_LABELS),
+        f"Số tiền {MONEY}": totals["amount_mvnd"].map(number),
+        "Mục văn bản": totals["section"].map(_text),
+    })
+
+
+# --- targets, poverty, policies ------------------------------------------------------------------
+
+
+def targets_table(targets: pd.DataFrame, districts: pd.DataFrame, poverty: bool) -> pd.DataFrame:
+    """Plan targets: poverty-reduction targets (no project) or the physical targets of each project."""
+    if targets.empty:
+        return pd.DataFrame()
+    has_project = targets["project_code"].fillna("").astype(bool)
+    chosen = targets[~has_project if poverty else has_project]
+    if chosen.empty:
+        return pd.DataFrame()
+    table = pd.DataFrame({
+        "Dự án": chosen["project_code"].map(_text),
+        "Tiểu dự án": chosen["subproject_code"].map(_text),
+        "Chỉ tiêu": chosen["indicator"].map(_text),
+        "Giá trị (kế hoạch)": [qualified(v, q) for v, q in zip(chosen["value"], chosen["qualifier"])],
+        "Đơn vị": chosen["unit"].map(_text),
+        "Huyện được nêu": chosen["district_codes"].map(lambda c: report_data.district_names(districts, c)),
+        "Mục văn bản": chosen["section"].map(_text),
+    })
+    if poverty:
+        table = table.drop(columns=["Dự án", "Tiểu dự án"])
+    if not table["Huyện được nêu"].astype(bool).any():
+        table = table.drop(columns=["Huyện được nêu"])
+    return table.reset_index(drop=True)
+
+
+def poverty_series_table(series: pd.DataFrame) -> pd.DataFrame:
+    """The poverty series behind the trend chart: every value with its standard, kind, confidence and source."""
+    values = _in_display_order(report_data.poverty_values(series))
+    if values.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "Năm": values["year"].astype(int).astype(str),
+        "Chuẩn nghèo": values["standard"].map(schema.STANDARD_LABELS),
+        "Chỉ tiêu": values["indicator"].map(schema.INDICATOR_LABELS),
+        "Giá trị": [by_unit(v, u) for v, u in zip(values["value"], values["unit"])],
+        "Đơn vị": values["unit"].map(_text),
+        "Loại giá trị": values["value_kind"].map(value_kind),
+        "Độ tin cậy": values["confidence"].map(_text),
+        "Nguồn": values["source"].map(_text),
+    }).reset_index(drop=True)
+
+
+def _in_display_order(values: pd.DataFrame) -> pd.DataFrame:
+    """Poverty values by year, then the older standard first, then indicators in the dictionary's order."""
+    standards = {code: i for i, code in enumerate(schema.STANDARD_LABELS)}
+    indicators = {code: i for i, code in enumerate(schema.INDICATOR_LABELS)}
+    keys = values.assign(_s=values["standard"].map(standards), _i=values["indicator"].map(indicators))
+    return keys.sort_values(["year", "_s", "_i"], kind="stable").drop(columns=["_s", "_i"]).reset_index(drop=True)
+
+
+def policy_results_table(policy: pd.DataFrame) -> pd.DataFrame:
+    """Results of each poverty policy with the period it covers and the document's qualifier ("trên 35.000")."""
+    if policy.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "Lĩnh vực": policy["policy_area"].map(_text),
+        "Chỉ tiêu": policy["indicator"].map(_text),
+        "Nhóm đối tượng": policy["target_group"].map(_text),
+        "Giá trị": [qualified(v, q) for v, q in zip(policy["value"], policy["qualifier"])],
+        "Đơn vị": policy["unit"].map(_text),
+        "Kỳ số liệu": policy["period"].map(_text),
+        "Ghi chú": policy["same_as"].map(lambda s: f"Cùng đại lượng với {s} (xem phần đối chiếu)" if _text(s) else ""),
+    })
+
+
+def credit_table(policy: pd.DataFrame) -> pd.DataFrame:
+    """Preferential credit by household group; the last row adds the groups up (computed)."""
+    credit = report_data.credit_by_group(policy)
+    if credit.empty:
+        return pd.DataFrame()
+    rows = [{"Nhóm hộ": g.group, "Số hộ được vay (hộ)": number(g.households),
+             f"Doanh số cho vay {MONEY}": number(g.amount_mvnd), "Kỳ số liệu": g.period} for g in credit.itertuples()]
+    rows.append({"Nhóm hộ": "Cộng các nhóm (tính)", "Số hộ được vay (hộ)": number(credit["households"].sum(min_count=1)),
+                 f"Doanh số cho vay {MONEY}": number(credit["amount_mvnd"].sum(min_count=1)), "Kỳ số liệu": ""})
+    return pd.DataFrame(rows)
+
+
+# --- data quality and provenance -----------------------------------------------------------------
+
+
+def transcription_table(check: pd.DataFrame) -> pd.DataFrame:
+    """How many transcribed rows were found in the document under their section, per raw table."""
+    if check.empty:
+        return pd.DataFrame()
+    complete = (check["rows_found"] == check["rows_checked"]) & (check["document_amounts_covered"] == check["document_amounts"])
+    return pd.DataFrame({
+        "Bảng": check["table"],
+        "Số dòng đã kiểm": check["rows_checked"].map(number),
+        "Số dòng tìm thấy trong văn bản": check["rows_found"].map(number),
+        "Số khoản tiền văn bản nêu": check["document_amounts"].map(number),
+        "Số khoản tiền có dòng tương ứng": check["document_amounts_covered"].map(number),
+        "Kết quả": complete.map({True: "Đủ", False: "⚠ Thiếu"}),
+    })
+
+
+def gx_summary_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per table: expectations checked, passed and failed."""
+    if results.empty:
+        return pd.DataFrame()
+    ok = results["success"].astype(bool)
+    summary = results.assign(ok=ok).groupby("table", sort=True)["ok"].agg(["size", "sum"])
+    return pd.DataFrame({
+        "Bảng": summary.index,
+        "Số kỳ vọng": summary["size"].map(number),
+        "Đạt": summary["sum"].map(number),
+        "Không đạt": (summary["size"] - summary["sum"]).map(number),
+    }).reset_index(drop=True)
+
+
+def gx_failures_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Every failed expectation with its failing rows (empty when all passed)."""
+    if results.empty:
+        return pd.DataFrame()
+    failed = results[~results["success"].astype(bool)]
+    if failed.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "Bảng": failed["table"],
+        "Kỳ vọng": failed["expectation_type"],
+        "Cột": failed["column"].map(_text),
+        "Số giá trị sai": failed["unexpected_count"].map(number),
+        "Dòng lỗi": failed["failing_rows"].map(_text),
+        "Mô tả": failed["description"].map(_text),
+    }).reset_index(drop=True)
+
+
+def reconciliation_table(rec: pd.DataFrame) -> pd.DataFrame:
+    """Every reconciliation finding (report year first): stated value, sum of parts, gap, status and explanation."""
+    if rec.empty:
+        return pd.DataFrame()
+    undecided = rec["status"].eq("undeterminable") & rec["compared_value"].isna()
+    return pd.DataFrame({
+        "Năm": rec["year"].astype(int).astype(str),
+        "Nội dung đối chiếu": rec["subject"].map(_text),
+        "Đơn vị": rec["unit"].map(_text),
+        "Theo văn bản": [by_unit(v, u) for v, u in zip(rec["stated_value"], rec["unit"])],
+        "Cộng các phần / số so sánh": [
+            "không xác định được" if u else by_unit(v, unit) for v, unit, u in zip(rec["compared_value"], rec["unit"], undecided)
+        ],
+        "Chênh lệch": [by_unit(v, u) for v, u in zip(rec["gap"], rec["unit"])],
+        "Trạng thái": rec["status"].map(lambda s: STATUS_LABELS.get(s, s)),
+        "Giải thích": rec["explanation"].map(_text),
+        "Mục văn bản": rec["sections"].map(_text),
+    }).reset_index(drop=True)
+
+
+def reconciliation_flags(rec: pd.DataFrame) -> pd.Series:
+    """Rows to highlight: gaps and warnings."""
+    return rec["status"].isin(FLAGGED_STATUSES).reset_index(drop=True) if not rec.empty else pd.Series(dtype=bool)
+
+
+def district_flags_table(data: ReportData) -> pd.DataFrame:
+    """The district's poor-district status in each programme period (only for district reports)."""
+    if data.district is None:
+        return pd.DataFrame()
+    d = data.district
+    row = data.districts[data.districts["district_code"] == d.code].iloc[0]
+    yes_no = {True: "Có", False: "Không"}
+    return pd.DataFrame({
+        "Giai đoạn": ["2016–2020", "2021–2025"],
+        "Huyện nghèo": [yes_no[d.poor_2016_2020], yes_no[d.poor_2021_2025]],
+        "Nguồn": [_text(row["source_poor_flags"])] * 2,
+    })
+
+
+def raw_inputs_table(raw_inputs: pd.DataFrame) -> pd.DataFrame:
+    """sha256 of every raw input file, so a reader can check the report was made from these files."""
+    if raw_inputs.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "Tệp (data/raw)": raw_inputs["file"],
+        "Kích thước (byte)": raw_inputs["bytes"].map(number),
+        "SHA-256": raw_inputs["sha256"],
+    })
+
+
+def generation_date(environ: dict | None = None) -> str:
+    """dd/mm/yyyy (UTC) from SOURCE_DATE_EPOCH, never the clock; empty when the variable is not set."""
+    epoch = (environ if environ is not None else os.environ).get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch.isdigit():
+        return ""
+    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime("%d/%m/%Y")
+
+
+def provenance_table(data: ReportData, code_commit: str, environ: dict | None = None) -> pd.DataFrame:
+    """Report parameters, code commit, software versions and (when given) the SOURCE_DATE_EPOCH date."""
+    district = f"{data.district.code} – {data.district.name} ({data.district.slug})" if data.district else "Toàn tỉnh"
+    rows = [
+        ("Báo cáo", report_title(data)),
+        ("Tham số: năm (year)", str(data.year)),
+        ("Tham số: huyện (district)", district),
+        ("Mã nguồn (git commit)", code_commit),
+        ("Phần mềm", f"Python {platform.python_version()}, pandas {pd.__version__}, matplotlib {matplotlib.__version__}"),
+        ("Dữ liệu đọc từ", "data/processed/ (bảng parquet đã kiểm định)"),
+    ]
+    date = generation_date(environ)
+    if date:
+        rows.append(("Ngày tạo (theo SOURCE_DATE_EPOCH)", date))
+    return pd.DataFrame(rows, columns=["Thông tin", "Giá trị"])
+
+
+# --- all tables of a report, for the workbook ---------------------------------------------------
+
+
+def all_tables(data: ReportData, code_commit: str = "unknown") -> dict[str, pd.DataFrame]:
+    """Every non-empty table of the report in report order, keyed by a sheet name of at most 31 characters."""
+    tables = {
+        "Kinh phí theo dòng": budget_lines_table(data.budget_lines, data.projects, data.stated_totals, data.districts),
+        "ĐTPT và sự nghiệp": capital_split_table(data.stated_totals, data.year),
+        "Các tổng theo văn bản": stated_totals_table(data.stated_totals),
+        "Mục tiêu giảm nghèo": targets_table(data.plan_targets, data.districts, poverty=True),
+        "Chỉ tiêu theo dự án": targets_table(data.plan_targets, data.districts, poverty=False),
+        "Kết quả chính sách": policy_results_table(data.policy_results),
+        "Tín dụng ưu đãi": credit_table(data.policy_results),
+        "Huyện nghèo": district_flags_table(data),
+        "Chuỗi số liệu nghèo": poverty_series_table(data.poverty_series),
+        "Kiểm tra chép số liệu": transcription_table(data.transcription_check),
+        "Kiểm định GX": gx_summary_table(data.validation_results),
+        "Kiểm định GX – không đạt": gx_failures_table(data.validation_results),
+        "Đối chiếu số liệu": reconciliation_table(data.reconciliation),
+        "Tệp đầu vào": raw_inputs_table(data.raw_inputs),
+        "Thông tin báo cáo": provenance_table(data, code_commit),
+    }
+    assert all(len(name) <= 31 for name in tables), "Excel sheet names are limited to 31 characters"
+    return {name: table for name, table in tables.items() if not table.empty}
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+
+def to_html(table: pd.DataFrame, table_id: str, highlight: pd.Series | None = None,
+            bold: pd.Series | None = None) -> str:
+    """HTML of a display table: escaped, no index, numbers right-aligned, flagged rows tinted, fixed ids.
+
+    The Styler gets a fixed uuid (table_id) so the HTML is the same on every run.
+    """
+    styler = (
+        table.style.hide(axis="index").set_uuid(table_id)
+        .format(escape="html").format_index(escape="html", axis=1)
+        .set_table_attributes('class="report-table"')
+    )
+    numeric = [c for c in table.columns if table[c].astype(str).map(lambda v: bool(_NUMERIC_CELL.match(v)) or v == "").all()
+               and table[c].astype(bool).any()]
+    if numeric:
+        styler = styler.set_properties(subset=numeric, **{"text-align": "right", "white-space": "nowrap"})
+    row_styles = pd.Series("", index=table.index)
+    if bold is not None:
+        row_styles = row_styles.where(~bold.values, "font-weight: bold;")
+    if highlight is not None:
+        row_styles = row_styles.where(~highlight.values, row_styles + "background-color: #fde2e1;")
+    if row_styles.astype(bool).any():
+        styler = styler.apply(lambda row: [row_styles[row.name]] * len(row), axis=1)
+    return styler.to_html()

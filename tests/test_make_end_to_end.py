@@ -1,0 +1,87 @@
+"""`make report` as a statistician runs it, in a throw-away copy of the project.
+
+Shows: the report is written; a second run does no work; an unknown YEAR lists the valid ones; and bad raw
+input (text in an amount, a duplicated row, an unknown district code) fails with file, row and column named
+while the previous report stays byte-for-byte as it was.
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipeline import paths
+
+COPIED = ("Makefile", "pipeline", "notebooks", "expectations", "data/raw", "requirements.lock")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    for name in COPIED:
+        source = paths.ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        else:
+            shutil.copy2(source, root / name)
+    (root / ".venv").symlink_to(paths.ROOT / ".venv")
+    result = make(root, "report", "YEAR=2022")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+def make(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "LANGSON_PROJECT_ROOT"}
+    env["SOURCE_DATE_EPOCH"] = "1640995200"
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_report_is_written_and_a_second_run_does_nothing(project):
+    html = project / "reports" / "2022" / "annual_report.html"
+    assert html.exists() and (project / "reports" / "2022" / "annual_report.xlsx").exists()
+    again = make(project, "report", "YEAR=2022")
+    assert again.returncode == 0
+    assert ">>>" not in again.stdout, again.stdout  # no recipe ran
+
+
+def test_unknown_year_lists_the_valid_ones(project):
+    result = make(project, "report", "YEAR=2030")
+    assert result.returncode != 0
+    assert "2021" in result.stderr and "2022" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project / "reports" / "2030").exists()
+
+
+@pytest.mark.parametrize("file, old, new, expected", [
+    ("budget_figures.csv", ",47.500,", ",bốn mươi bảy,", ("budget_figures.csv", "dòng", "Số tiền (triệu đồng)")),
+    ("budget_figures.csv", ",181,Ngân sách", ",179,Ngân sách", ("budget_figures.csv", "dòng", "district_code")),
+    ("policy_results_2021.csv", None, None, ("policy_results_2021.csv", "dòng", "Mã chỉ tiêu")),
+])
+def test_bad_raw_input_fails_clearly_and_keeps_the_previous_report(project, file, old, new, expected):
+    raw = project / "data" / "raw" / file
+    original = raw.read_text(encoding="utf-8")
+    html = project / "reports" / "2022" / "annual_report.html"
+    before = sha(html)
+    if old is None:  # duplicate the last row
+        broken = original + original.splitlines()[-1] + "\n"
+    else:
+        assert original.count(old) == 1
+        broken = original.replace(old, new)
+    raw.write_text(broken, encoding="utf-8")
+    try:
+        result = make(project, "report", "YEAR=2022")
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        for word in expected:
+            assert word in output, output
+        assert "Traceback" not in output
+        assert sha(html) == before
+    finally:
+        raw.write_text(original, encoding="utf-8")
