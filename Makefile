@@ -92,12 +92,12 @@ lock: | $(VENV)/.installed
 	$(VENV)/bin/uv pip compile requirements.in --python $(PY) --no-header -o requirements.lock
 	$(VENV)/bin/uv pip compile requirements-lab.in --python $(PY) --no-header -o requirements-lab.lock
 
-## lab: JupyterLab in its own .venv-lab (kept out of the pipeline's env), with the pipeline as kernel
+## lab: JupyterLab in its own .venv-lab (kept out of the pipeline env); its python3 kernel is the pipeline .venv
 lab: $(LAB_VENV)/.installed
 	$(LAB_VENV)/bin/jupyter lab notebooks/
 
 $(LAB_VENV)/.installed: requirements-lab.lock | $(VENV)/.installed
 	$(PYTHON) -m venv $(LAB_VENV)
 	$(VENV)/bin/uv pip sync --quiet --python $(LAB_VENV)/bin/python requirements-lab.lock
-	$(PY) -m ipykernel install --prefix $(abspath $(LAB_VENV)) --name langson --display-name "Lạng Sơn pipeline (.venv)"
+	$(PY) -m ipykernel install --prefix $(abspath $(LAB_VENV)) --name python3 --display-name "Python 3 (Lạng Sơn pipeline .venv)"
 	touch $@

@@ -41,8 +41,8 @@ TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 <style type="text/css">
 body { max-width: 1200px; margin: 0 auto; }
 table.report-table { font-size: 12px; margin-bottom: 1em; }
-table.report-table th { text-align: left; vertical-align: bottom; }
-table.report-table td { vertical-align: top; text-align: left; }
+.jp-RenderedHTMLCommon table.report-table th { text-align: left; vertical-align: bottom; }
+.jp-RenderedHTMLCommon table.report-table td { vertical-align: top; text-align: left; }
 </style>
 {%- endblock html_head_css -%}
 {% block data_png scoped %}
