@@ -6,13 +6,11 @@ file and renamed into place, so a failed or interrupted build never leaves a hal
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline import paths, reconcile, transcription
+from pipeline import atomic, paths, reconcile, transcription
 from pipeline.document import parse_sections
 from pipeline.errors import RawDataError
 from pipeline.ingest import read_table
@@ -97,18 +95,5 @@ def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
-    """Write all tables to temporary files first, then rename each into place."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staged = []
-    try:
-        for name, frame in tables.items():
-            handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".parquet.tmp", dir=out_dir)
-            os.close(handle)
-            frame.to_parquet(temp, index=False)
-            staged.append((temp, out_dir / f"{name}.parquet"))
-    except BaseException:
-        for temp, _ in staged:
-            Path(temp).unlink(missing_ok=True)
-        raise
-    for temp, final in staged:
-        os.replace(temp, final)
+    """All tables or none: each is staged beside its target, then all are renamed into place."""
+    atomic.write_parquet_all({out_dir / f"{name}.parquet": frame for name, frame in tables.items()})

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline import paths, report_data, tables
+from pipeline import atomic, paths, report_data, tables
 from pipeline.errors import PipelineError
 
 NOTEBOOK_NAME = "annual_report"
@@ -71,7 +71,7 @@ def run(year: object, district: object = None) -> list[Path]:
     for suffix, content in ((".html", html.encode("utf-8")), (".ipynb", _notebook_bytes(notebook)),
                             (".xlsx", workbook_bytes(tables.all_tables(data, commit)))):
         path = stem.with_suffix(suffix)
-        write_atomic(path, content)
+        atomic.write_bytes(path, content)
         print(f"Đã ghi / wrote {path.relative_to(paths.ROOT)} ({len(content):,} bytes)".replace(",", "."))
         written.append(path)
     return written
@@ -142,7 +142,7 @@ def _execute(year: int, district: str | None, commit: str, stem: Path):
         except pm.PapermillExecutionError as err:
             failed = stem.with_suffix(".failed.ipynb")
             if executed.exists():  # papermill writes the notebook with the error before raising
-                write_atomic(failed, executed.read_bytes())
+                atomic.write_bytes(failed, executed.read_bytes())
             raise PipelineError(
                 f"Sổ tính báo cáo lỗi ở ô {err.exec_count}: {err.ename}: {err.evalue}. Sổ tính đã chạy được giữ ở {failed}. "
                 f"/ The report notebook failed ({err.ename}); the executed notebook is kept at {failed}."
@@ -270,22 +270,3 @@ def _fixed_zip_times(content: bytes, stamp: datetime) -> bytes:
     return output.getvalue()
 
 
-def write_atomic(path: Path, content: bytes) -> None:
-    """Write to a temporary file in the same directory, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    """The process umask (reading it means setting it, so it is put back at once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

@@ -39,7 +39,7 @@ with warnings.catch_warnings():
         ProgressBarsConfig,
     )
 
-from pipeline import paths, schema  # noqa: E402
+from pipeline import atomic, paths, schema  # noqa: E402
 from pipeline.errors import PipelineError, ValidationFailed  # noqa: E402
 
 # Name of the table this module writes; it is an output of the gate, never validated itself.
@@ -373,19 +373,6 @@ def read_processed_tables() -> dict[str, pd.DataFrame]:
     return tables
 
 
-def write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
-    """Write to a temp file in the same folder, then rename: readers never see a half-written file."""
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".parquet.tmp", dir=path.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def run() -> None:
     """`python -m pipeline validate`: the gate between build and reports."""
     output = paths.processed_table(RESULTS_TABLE)
@@ -396,7 +383,7 @@ def run() -> None:
     docs_index = _relative(paths.DATA_DOCS / "index.html")
     if not results["success"].all():
         raise ValidationFailed(format_failures(results) + f"\nData Docs: {docs_index}")
-    write_parquet_atomic(results, output)
+    atomic.write_parquet(results, output)
     print(f"Great Expectations: {len(results)} kỳ vọng trên {len(tables)} bảng đều đạt. Data Docs: {docs_index}")
 
 

@@ -1,7 +1,6 @@
 """Project files that must agree with each other: lock vs environment.yml, dictionary vs schema, notebooks clean."""
 import json
 import re
-from pathlib import Path
 
 from pipeline import dictionary, paths
 
