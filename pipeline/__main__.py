@@ -1,13 +1,14 @@
-"""Command line: python -m pipeline <build|validate|render|years|dictionary> [...].
+"""Command line: python -m pipeline <build|validate|render|check-params|dictionary> [...].
 
-Make calls these; each prints what it does and, on a PipelineError, one readable paragraph
-(no traceback) before exiting non-zero.
+Make calls these. Each command is one stage of the run log (reports/run_log.jsonl); on a
+PipelineError it prints one readable paragraph (no traceback) and exits non-zero.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
+from pipeline import paths, runlog
 from pipeline.errors import PipelineError
 
 
@@ -28,15 +29,24 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             from pipeline import build
 
-            build.run()
+            with runlog.stage("build") as record:
+                record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/raw/*")]
+                tables = build.run()
+                record["outputs"] = [runlog.file_record(paths.processed_table(name)) for name in tables]
         elif args.command == "validate":
             from pipeline import validate
 
-            validate.run()
+            with runlog.stage("validate") as record:
+                record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
+                                                                                   "expectations/*.json")]
+                record["outputs"] = [runlog.file_record(validate.run())]
         elif args.command == "render":
             from pipeline import render
 
-            render.run(args.year, args.district or None)
+            with runlog.stage("render", {"year": args.year, "district": args.district}) as record:
+                record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
+                                                                                   "notebooks/annual_report.ipynb")]
+                record["outputs"] = [runlog.file_record(p) for p in render.run(args.year, args.district or None)]
         elif args.command == "check-params":
             from pipeline import report_data
 

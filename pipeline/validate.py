@@ -373,8 +373,8 @@ def read_processed_tables() -> dict[str, pd.DataFrame]:
     return tables
 
 
-def run() -> None:
-    """`python -m pipeline validate`: the gate between build and reports."""
+def run() -> Path:
+    """`python -m pipeline validate`: the gate between build and reports; returns the results file."""
     output = paths.processed_table(RESULTS_TABLE)
     # Gone before anything can fail (missing table, GX error, failed rule): a stale pass is never trusted.
     output.unlink(missing_ok=True)
@@ -385,6 +385,7 @@ def run() -> None:
         raise ValidationFailed(format_failures(results) + f"\nData Docs: {docs_index}")
     atomic.write_parquet(results, output)
     print(f"Great Expectations: {len(results)} kỳ vọng trên {len(tables)} bảng đều đạt. Data Docs: {docs_index}")
+    return output
 
 
 def _relative(path: Path) -> str:
