@@ -23,12 +23,16 @@ export MPLBACKEND := Agg
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1640995200)
 export SOURCE_DATE_EPOCH
 
-RAW := $(sort $(wildcard data/raw/*.csv data/raw/*.xlsx data/raw/*.txt))
-CODE := $(sort $(wildcard pipeline/*.py))
-SUITES := $(sort $(wildcard expectations/*.json))
-BUILD_STAMP := data/processed/.build.stamp
-VALIDATED := data/processed/validation_results.parquet
-REPORT_STAMP := reports/$(YEAR)/.report-$(if $(DISTRICT),district-$(DISTRICT),province).stamp
+# Content stamps (pipeline/stamp.py): targets depend on the hash of their inputs, not on mtimes, so a
+# touch or a git checkout rebuilds nothing. Input stamps are refreshed at the start of every make run.
+IN := .stamps
+OUT := data/processed/.stamps
+ifneq ($(filter-out help clean distclean,$(or $(MAKECMDGOALS),help)),)
+$(shell $(PYTHON) -m pipeline.stamp inputs)
+endif
+BUILT := $(OUT)/processed.sha256
+VALIDATED := $(OUT)/validated.sha256
+REPORT_DONE := reports/$(YEAR)/.report-$(if $(DISTRICT),district-$(DISTRICT),province).done
 
 .PHONY: help setup data validate report test clean distclean lock lab
 
@@ -40,7 +44,7 @@ help:
 ## setup: create .venv from requirements.lock (first run only, ~15-30 s)
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.lock
+$(VENV)/.installed: $(IN)/lock.sha256
 	@echo ">>> setup: virtual environment from requirements.lock"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -48,29 +52,34 @@ $(VENV)/.installed: requirements.lock
 	touch $@
 
 ## data: raw -> processed parquet (ingest, clean, transcription check, reconciliation)
-data: $(BUILD_STAMP)
+data: $(BUILT)
 
-$(BUILD_STAMP): $(RAW) $(CODE) | $(VENV)/.installed
+$(OUT)/build.done: $(IN)/raw.sha256 $(IN)/code.sha256 | $(VENV)/.installed
 	@echo ">>> data: build data/processed from data/raw"
 	$(PY) -m pipeline build
+	$(PY) -m pipeline.stamp processed
 	touch $@
+$(BUILT): $(OUT)/build.done ;
 
 ## validate: Great Expectations gate on every processed table; Data Docs in reports/data_docs/
 validate: $(VALIDATED)
 
-$(VALIDATED): $(BUILD_STAMP) $(SUITES) | $(VENV)/.installed
+$(OUT)/validate.done: $(BUILT) $(IN)/suites.sha256 $(IN)/code.sha256 | $(VENV)/.installed
 	@echo ">>> validate: Great Expectations checkpoints (one suite per processed table)"
 	$(PY) -m pipeline validate
+	$(PY) -m pipeline.stamp validated
+	touch $@
+$(VALIDATED): $(OUT)/validate.done ;
 
 ## report: render the annual report, e.g. make report YEAR=2022 [DISTRICT=181 or huyen-binh-gia]
 ifeq ($(strip $(YEAR)),)
 report: $(VALIDATED)
 	@$(PY) -m pipeline check-params --year ""
 else
-report: $(REPORT_STAMP)
+report: $(REPORT_DONE)
 endif
 
-$(REPORT_STAMP): $(VALIDATED) notebooks/annual_report.ipynb $(CODE) | $(VENV)/.installed
+$(REPORT_DONE): $(BUILT) $(VALIDATED) $(IN)/notebooks.sha256 $(IN)/code.sha256 | $(VENV)/.installed
 	@echo ">>> report: year $(YEAR)$(if $(DISTRICT), district $(DISTRICT))"
 	$(PY) -m pipeline render --year '$(YEAR)' --district '$(DISTRICT)'
 	touch $@
@@ -83,9 +92,9 @@ test: $(VALIDATED)
 clean:
 	find data/processed reports -mindepth 1 ! -name README.md -delete 2>/dev/null || true
 
-## distclean: clean, and remove the virtual environments
+## distclean: clean, and remove the virtual environments and input stamps
 distclean: clean
-	rm -rf $(VENV) $(LAB_VENV)
+	rm -rf $(VENV) $(LAB_VENV) $(IN)
 
 ## lock: re-resolve requirements.in into requirements.lock (needs the network)
 lock: | $(VENV)/.installed

@@ -22,7 +22,9 @@ import math  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
 import warnings  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -204,16 +206,42 @@ def validate_tables(tables: dict[str, pd.DataFrame], data_docs_dir: Path | None)
     unknown = sorted(set(tables) - set(schema.PROCESSED_TABLES))
     if unknown:
         raise PipelineError(f"Không có bộ kiểm tra cho bảng: {', '.join(unknown)} (không có trong schema.PROCESSED_TABLES).")
-    context = new_context()
-    run_id = run_identifier()
     rows: list[dict] = []
-    for name in (n for n in schema.PROCESSED_TABLES if n in tables):
-        df = tables[name].reset_index(drop=True)  # index = row position, used for derived tables
-        for result in _run_table(context, name, df, run_id):
-            rows.append(_result_row(name, df, result))
-    if data_docs_dir is not None:
-        build_data_docs(context, Path(data_docs_dir))
+    with utc_local_time():
+        context = new_context()
+        run_id = run_identifier()
+        for name in (n for n in schema.PROCESSED_TABLES if n in tables):
+            df = tables[name].reset_index(drop=True)  # index = row position, used for derived tables
+            for result in _run_table(context, name, df, run_id):
+                rows.append(_result_row(name, df, result))
+        if data_docs_dir is not None:
+            build_data_docs(context, Path(data_docs_dir))
     return pd.DataFrame(rows, columns=list(RESULT_DTYPES)).astype(RESULT_DTYPES)
+
+
+@contextmanager
+def utc_local_time():
+    """The process's local time zone is UTC while GX runs, then put back.
+
+    GX shows run times in the machine's local zone (RunIdentifierSchema.set_run_time_tz(None),
+    tzlocal in the Data Docs index; validation pages even label that local time "Z"), so without
+    this the Data Docs bytes depend on TZ.
+    """
+    import tzlocal
+
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    tzlocal.reload_localzone()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+        tzlocal.reload_localzone()
 
 
 # ---------------------------------------------------------------- results -> tidy rows

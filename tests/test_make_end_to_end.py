@@ -14,7 +14,7 @@ import pytest
 
 from pipeline import paths
 
-COPIED = ("Makefile", "pipeline", "notebooks", "expectations", "data/raw", "requirements.lock")
+COPIED = ("Makefile", "pipeline", "notebooks", "expectations", "data/raw", "requirements.lock", ".stamps")
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,7 @@ def project(tmp_path_factory) -> Path:
             shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
         else:
             shutil.copy2(source, root / name)
+    # The shared .venv is up to date: its lock stamp is copied with its mtime (make test wrote it).
     (root / ".venv").symlink_to(paths.ROOT / ".venv")
     result = make(root, "report", "YEAR=2022")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -49,6 +50,27 @@ def test_report_is_written_and_a_second_run_does_nothing(project):
     again = make(project, "report", "YEAR=2022")
     assert again.returncode == 0
     assert ">>>" not in again.stdout, again.stdout  # no recipe ran
+
+
+def test_touching_every_input_rebuilds_nothing(project):
+    for path in [*(project / "data" / "raw").iterdir(), *(project / "pipeline").glob("*.py"),
+                 *(project / "notebooks").iterdir(), *(project / "expectations").iterdir()]:
+        path.touch()
+    again = make(project, "report", "YEAR=2022")
+    assert again.returncode == 0 and ">>>" not in again.stdout, again.stdout
+
+
+def test_a_changed_raw_byte_rebuilds_the_chain_and_so_does_restoring_it(project):
+    raw = project / "data" / "raw" / "projects.csv"
+    original = raw.read_bytes()
+    raw.write_bytes(original.replace("Giám sát, đánh giá".encode(), "Giám sát,  đánh giá".encode()))
+    try:
+        changed = make(project, "report", "YEAR=2022")
+        assert changed.returncode == 0 and ">>> data" in changed.stdout, changed.stdout
+    finally:
+        raw.write_bytes(original)
+    restored = make(project, "report", "YEAR=2022")
+    assert ">>> data" in restored.stdout and ">>> report" in restored.stdout
 
 
 def test_unknown_year_lists_the_valid_ones(project):
