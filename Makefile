@@ -34,7 +34,7 @@ BUILT := $(OUT)/processed.sha256
 VALIDATED := $(OUT)/validated.sha256
 REPORT_DONE := reports/$(YEAR)/.report-$(if $(DISTRICT),district-$(DISTRICT),province).done
 
-.PHONY: help setup data validate report test clean distclean lock lab
+.PHONY: help setup data validate report verify test clean distclean lock lab
 
 ## help: list the targets (default)
 help:
@@ -83,6 +83,10 @@ $(REPORT_DONE): $(BUILT) $(VALIDATED) $(IN)/notebooks.sha256 $(IN)/code.sha256 |
 	@echo ">>> report: year $(YEAR)$(if $(DISTRICT), district $(DISTRICT))"
 	$(PY) -m pipeline render --year '$(YEAR)' --district '$(DISTRICT)'
 	touch $@
+
+## verify: rebuild YEAR from raw data in a temporary copy and compare with reports/<YEAR>/MANIFEST.sha256
+verify: | $(VENV)/.installed
+	$(PY) -m pipeline.verify --year '$(YEAR)'
 
 ## test: run the test suite (builds and validates the shipped data first)
 test: $(VALIDATED)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline import atomic, paths, report_data, tables
+from pipeline import atomic, manifest, paths, report_data, tables
 from pipeline.errors import PipelineError
 
 NOTEBOOK_NAME = "annual_report"
@@ -74,7 +74,10 @@ def run(year: object, district: object = None) -> list[Path]:
         atomic.write_bytes(path, content)
         print(f"Đã ghi / wrote {path.relative_to(paths.ROOT)} ({len(content):,} bytes)".replace(",", "."))
         written.append(path)
-    return written
+    record = manifest.write_run_record(stem, {"year": year, "district": code}, commit, notebook, written)
+    listing = manifest.write_manifest(year)
+    print(f"Đã ghi / wrote {record.relative_to(paths.ROOT)}, {listing.relative_to(paths.ROOT)}")
+    return written + [record, listing]
 
 
 def _output_stem(data: report_data.ReportData) -> Path:
@@ -85,7 +88,13 @@ def _output_stem(data: report_data.ReportData) -> Path:
 
 
 def code_commit() -> str:
-    """`git rev-parse HEAD` of the code, marked when the tree has uncommitted changes; "unknown" without git."""
+    """`git rev-parse HEAD` of the code, marked when the tree has uncommitted changes; "unknown" without git.
+
+    LANGSON_CODE_COMMIT overrides it: `make verify` rebuilds in a copy without .git and must print the
+    commit recorded by the run it checks.
+    """
+    if os.environ.get("LANGSON_CODE_COMMIT"):
+        return os.environ["LANGSON_CODE_COMMIT"]
     try:
         head = _git("rev-parse", "HEAD")
         dirty = _git("status", "--porcelain")

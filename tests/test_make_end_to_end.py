@@ -107,3 +107,35 @@ def test_bad_raw_input_fails_clearly_and_keeps_the_previous_report(project, file
         assert sha(html) == before
     finally:
         raw.write_text(original, encoding="utf-8")
+
+
+def test_manifest_checks_with_sha256sum_and_run_record_maps_cells(project):
+    import json
+    assert make(project, "report", "YEAR=2022").returncode == 0  # earlier tests left processed data mid-change
+    check = subprocess.run(["sha256sum", "-c", "--quiet", "reports/2022/MANIFEST.sha256"], cwd=project,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    listed = (project / "reports" / "2022" / "MANIFEST.sha256").read_text(encoding="utf-8")
+    for name in ("data/raw/budget_figures.csv", "requirements.lock", "reports/2022/annual_report.html",
+                 "reports/2022/annual_report.xlsx", "data/processed/reconciliation.parquet"):
+        assert f"  {name}\n" in listed
+    record = json.loads((project / "reports" / "2022" / "annual_report.run.json").read_text(encoding="utf-8"))
+    assert record["parameters"] == {"year": 2022, "district": None}
+    assert record["source_date_epoch"] == "1640995200"
+    tables = {c["id"]: c["cell"] for c in record["cells"] if c["kind"] == "table"}
+    assert tables["reconciliation"] == "quality" and tables["budget-lines"] == "budget"
+    assert any(c["kind"] == "figure" for c in record["cells"])
+
+
+def test_verify_passes_and_names_a_raw_file_changed_by_one_byte(project):
+    assert make(project, "verify", "YEAR=2022").returncode == 0
+    raw = project / "data" / "raw" / "districts.csv"
+    original = raw.read_bytes()
+    raw.write_bytes(original.replace("Tràng Định".encode(), "Tràng Đinh".encode(), 1))
+    try:
+        result = make(project, "verify", "YEAR=2022")
+    finally:
+        raw.write_bytes(original)
+    assert result.returncode != 0
+    assert "data/raw/districts.csv: tệp đầu vào đã đổi / input changed" in result.stderr
+    assert "reports/2022/annual_report.html" in result.stderr

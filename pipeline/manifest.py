@@ -1,0 +1,104 @@
+"""What an auditor gets beside each report: a run record and the folder's MANIFEST.sha256.
+
+- <report>.run.json: parameters, code commit, SOURCE_DATE_EPOCH, lock hash, input and output hashes,
+  and which notebook cell made each table and figure (read off the executed notebook).
+- reports/<year>/MANIFEST.sha256: `sha256sum -c` format, paths from the project root: every input
+  (raw data, lock, code, suites, notebook), every processed table, the Data Docs and every file of
+  the year's folder. `make verify` rebuilds from raw data and compares against it.
+Nothing here reads the clock; the same inputs give the same bytes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+from pipeline import atomic, paths
+
+MANIFEST_NAME = "MANIFEST.sha256"
+RECORD_SUFFIX = ".run.json"
+INPUT_PATTERNS = ("data/raw/*.csv", "data/raw/*.xlsx", "data/raw/*.txt", "requirements.lock", "pipeline/*.py",
+                  "expectations/*.json", "notebooks/*.ipynb")
+OUTPUT_PATTERNS = ("data/processed/*.parquet", "reports/data_docs/**/*")
+_TABLE_ID = re.compile(r'<table[^>]*\bid="T_([^"]+)"')
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def project_files(patterns: tuple[str, ...], root: Path | None = None) -> list[Path]:
+    root = root or paths.ROOT
+    return sorted({p for pattern in patterns for p in root.glob(pattern) if p.is_file() and not _hidden(p, root)})
+
+
+def cell_products(notebook) -> list[dict]:
+    """Which code cell (by id) displayed which table (by its HTML id) and which figure (by its alt text)."""
+    products = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        figures = 0
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for table_id in _TABLE_ID.findall(data.get("text/html", "")):
+                products.append({"cell": cell.id, "kind": "table", "id": table_id})
+            if "image/png" in data:
+                figures += 1
+                alt = output.get("metadata", {}).get("image/png", {}).get("alt", "")
+                products.append({"cell": cell.id, "kind": "figure", "id": f"{cell.id}-figure-{figures}", "title": alt})
+    return products
+
+
+def write_run_record(stem: Path, parameters: dict, commit: str, notebook, outputs: list[Path]) -> Path:
+    """<stem>.run.json, deterministic (sorted keys, no clock)."""
+    lock = paths.ROOT / "requirements.lock"
+    record = {
+        "parameters": parameters,
+        "code_commit": commit,
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        "environment_lock_sha256": sha256(lock) if lock.is_file() else "",
+        "inputs": {_rel(p): sha256(p) for p in project_files(INPUT_PATTERNS)},
+        "processed": {_rel(p): sha256(p) for p in project_files(("data/processed/*.parquet",))},
+        "outputs": {_rel(p): sha256(p) for p in sorted(outputs)},
+        "cells": cell_products(notebook),
+    }
+    path = stem.with_name(stem.name + RECORD_SUFFIX)
+    atomic.write_bytes(path, (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    return path
+
+
+def manifest_lines(year: int, root: Path | None = None) -> list[str]:
+    """`<sha256>  <path>` for inputs, processed tables, Data Docs and the year's report folder."""
+    root = root or paths.ROOT
+    folder = root / "reports" / str(year)
+    files = project_files(INPUT_PATTERNS + OUTPUT_PATTERNS, root)
+    files += [p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST_NAME and not _hidden(p, root)]
+    return [f"{sha256(p)}  {p.relative_to(root).as_posix()}" for p in files]
+
+
+def write_manifest(year: int) -> Path:
+    path = paths.report_dir(year) / MANIFEST_NAME
+    atomic.write_bytes(path, ("\n".join(manifest_lines(year)) + "\n").encode("utf-8"))
+    return path
+
+
+def read_manifest(path: Path) -> dict[str, str]:
+    """path -> sha256 from a MANIFEST.sha256."""
+    entries = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        entries[name] = digest
+    return entries
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    """Make's stamps, temporary files and the run log are not outputs."""
+    parts = path.relative_to(root).parts
+    return any(part.startswith(".") for part in parts) or path.name == "run_log.jsonl"
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(paths.ROOT).as_posix()

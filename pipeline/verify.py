@@ -1,0 +1,104 @@
+"""`make verify YEAR=…`: rebuild a year's reports from raw data in a temporary copy and compare.
+
+The reference is reports/<year>/MANIFEST.sha256 and the run records beside the reports (which hold
+the parameters, the code commit and SOURCE_DATE_EPOCH each report was made with). Inputs in the
+working tree are compared first (so an edited raw byte is named as such), then every file the
+manifest lists is compared with its rebuilt twin. Any difference: a list of files and exit 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from pipeline import manifest, paths
+from pipeline.errors import PipelineError
+
+COPIED = ("pipeline", "notebooks", "expectations", "data/raw", "requirements.lock")
+
+
+def run(year: str) -> list[str]:
+    """Differences between the manifest and a rebuild from raw data; empty when everything matches."""
+    folder = paths.REPORTS / str(year)
+    listing = folder / manifest.MANIFEST_NAME
+    if not listing.is_file():
+        raise PipelineError(f"Chưa có {listing.relative_to(paths.ROOT)}: chạy `make report YEAR={year}` trước "
+                            f"/ no manifest yet, run `make report YEAR={year}` first.")
+    expected = manifest.read_manifest(listing)
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.rglob(f"*{manifest.RECORD_SUFFIX}"))]
+    differences = compare(expected, paths.ROOT, only=_inputs(expected), label="tệp đầu vào đã đổi / input changed")
+    with tempfile.TemporaryDirectory(prefix="langson-verify-") as tmp:
+        root = Path(tmp)
+        copy_project(root)
+        for record in records:
+            rebuild(root, record)
+        differences += compare(expected, root, only=None, label="khác khi dựng lại / differs when rebuilt",
+                               skip=_inputs(expected))
+    return differences
+
+
+def copy_project(root: Path) -> None:
+    for name in COPIED:
+        source = paths.ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        else:
+            shutil.copy2(source, root / name)
+
+
+def rebuild(root: Path, record: dict) -> None:
+    """build, validate, render in the copy, with the parameters, commit and epoch the record names."""
+    env = {**os.environ, "LANGSON_PROJECT_ROOT": str(root), "LANGSON_CODE_COMMIT": record["code_commit"],
+           "PYTHONHASHSEED": "0", "TZ": "UTC", "GX_ANALYTICS_ENABLED": "False"}
+    if record.get("source_date_epoch"):
+        env["SOURCE_DATE_EPOCH"] = record["source_date_epoch"]
+    district = record["parameters"].get("district") or ""
+    for command in (["build"], ["validate"], ["render", "--year", str(record["parameters"]["year"]), "--district", district]):
+        done = subprocess.run([sys.executable, "-m", "pipeline", *command], cwd=root, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise PipelineError(f"Dựng lại thất bại ở bước {command[0]} / rebuild failed: {done.stderr.strip()[-800:]}")
+
+
+def compare(expected: dict[str, str], root: Path, only, label: str, skip=()) -> list[str]:
+    names = [n for n in expected if (only is None or n in only) and n not in skip]
+    differences = []
+    for name in names:
+        path = root / name
+        if not path.is_file():
+            differences.append(f"{name}: thiếu / missing ({label})")
+        elif manifest.sha256(path) != expected[name]:
+            differences.append(f"{name}: {label}")
+    return differences
+
+
+def _inputs(expected: dict[str, str]) -> set[str]:
+    return {n for n in expected if any(Path(n).match(p) for p in manifest.INPUT_PATTERNS)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.verify")
+    parser.add_argument("--year", required=True)
+    year = parser.parse_args(argv).year
+    try:
+        if not year.strip():
+            raise PipelineError("Cần YEAR, ví dụ / YEAR is required, e.g. make verify YEAR=2022")
+        differences = run(year)
+    except PipelineError as err:
+        print(f"LỖI / ERROR: {err}", file=sys.stderr)
+        return err.exit_code
+    if differences:
+        print(f"verify {year}: {len(differences)} tệp khác với MANIFEST / files differ:", file=sys.stderr)
+        for line in differences:
+            print(f"  - {line}", file=sys.stderr)
+        return 1
+    print(f"verify {year}: mọi tệp trong reports/{year}/MANIFEST.sha256 dựng lại giống hệt / all files identical")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
