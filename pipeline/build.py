@@ -30,7 +30,7 @@ def run() -> dict[str, pd.DataFrame]:
 def build_tables(raw_dir: Path, plan_document: Path) -> dict[str, pd.DataFrame]:
     # Load inputs
     raw = {name: read_table(name, raw_dir) for name in RAW_TABLES}
-    sections = parse_sections(plan_document.read_text(encoding="utf-8"))
+    sections = parse_sections(read_document(plan_document))
     # Process data
     check_district_codes(raw)
     transcription_summary = transcription.check(raw, sections)
@@ -53,6 +53,19 @@ def build_tables(raw_dir: Path, plan_document: Path) -> dict[str, pd.DataFrame]:
         "transcription_check": transcription_summary,
     }
     return {name: conform(name, tables[name]) for name in PROCESSED_TABLES}
+
+
+def read_document(path: Path) -> str:
+    """The plan document as text; it must be UTF-8 like every raw file."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[: err.start].count(b"\n") + 1
+        raise RawDataError(path.name, line, None, "văn bản không phải UTF-8 (not UTF-8).",
+                           "Lưu lại văn bản dưới dạng văn bản thuần UTF-8.") from None
+    except FileNotFoundError:
+        raise RawDataError(path.name, None, None, "không tìm thấy văn bản kế hoạch (plan document not found).",
+                           f"Chép văn bản vào data/raw/{path.name}.") from None
 
 
 def check_district_codes(raw: dict[str, pd.DataFrame]) -> None:

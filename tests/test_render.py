@@ -26,7 +26,8 @@ HTML_BUDGET_BYTES = 1_500_000
 
 def render(root: Path, *args: str) -> subprocess.CompletedProcess:
     """`python -m pipeline render ...` against the copy at `root`, with a fixed SOURCE_DATE_EPOCH."""
-    env = {**os.environ, "LANGSON_PROJECT_ROOT": str(root), "SOURCE_DATE_EPOCH": "1640995200"}
+    env = {**os.environ, "LANGSON_PROJECT_ROOT": str(root), "SOURCE_DATE_EPOCH": "1640995200",
+           "LANGSON_CODE_COMMIT": "test-commit"}  # a commit landing mid-test must not change the footer
     return subprocess.run([sys.executable, "-m", "pipeline", "render", *args], cwd=CODE_DIR, env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -88,7 +89,10 @@ def test_each_render_writes_html_notebook_and_a_workbook(project):
     root, runs = project
     for year in (2022, 2021):
         folder = root / "reports" / str(year)
-        assert runs[("--year", str(year))].stdout.count("annual_report.") == 3
+        written = runs[("--year", str(year))].stdout
+        for name in ("annual_report.html", "annual_report.ipynb", "annual_report.xlsx", "annual_report.run.json",
+                     "MANIFEST.sha256"):
+            assert f"reports/{year}/{name}" in written
         workbook = openpyxl.load_workbook(folder / "annual_report.xlsx", read_only=True)
         assert len(workbook.sheetnames) >= 3 and all(len(name) <= 31 for name in workbook.sheetnames)
         notebook = (folder / "annual_report.ipynb").read_text(encoding="utf-8")
