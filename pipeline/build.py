@@ -91,8 +91,8 @@ def same_as_candidates(raw: dict[str, pd.DataFrame], lines: pd.DataFrame) -> pd.
 
 
 def raw_inputs(raw_dir: Path) -> pd.DataFrame:
-    """SHA-256 and size of every raw file, for the report's provenance footer."""
-    files = sorted(p for p in raw_dir.rglob("*") if p.is_file() and p.name != "README.md")
+    """SHA-256 and size of every raw file the build reads (data/raw/, not the registers/ folder)."""
+    files = sorted(p for p in raw_dir.iterdir() if p.is_file() and p.name != "README.md" and not p.name.startswith("."))
     return pd.DataFrame({"file": [p.relative_to(raw_dir).as_posix() for p in files],
                          "sha256": [hashlib.sha256(p.read_bytes()).hexdigest() for p in files],
                          "bytes": [p.stat().st_size for p in files]})

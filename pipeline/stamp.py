@@ -25,10 +25,14 @@ GROUPS: dict[str, tuple[Path, tuple[str, ...], tuple[str, ...]]] = {
     "suites": (INPUT_STAMPS / "suites.sha256", ("expectations/*.json",), ()),
     "notebooks": (INPUT_STAMPS / "notebooks.sha256", ("notebooks/*.ipynb",), ()),
     "lock": (INPUT_STAMPS / "lock.sha256", ("requirements.lock",), ()),
+    # What the synthetic registers are made from: regenerate only when these change.
+    "generator": (INPUT_STAMPS / "generator.sha256", ("pipeline/synthetic_register.py", "pipeline/poverty_standard.py",
+                                                     "pipeline/atomic.py", "pipeline/vn.py", "pipeline/paths.py",
+                                                     "data/raw/districts.csv"), ()),
     "processed": (OUTPUT_STAMPS / "processed.sha256", ("data/processed/*.parquet",), ("validation_results.parquet",)),
     "validated": (OUTPUT_STAMPS / "validated.sha256", ("data/processed/validation_results.parquet",), ()),
 }
-INPUT_GROUPS = ("raw", "code", "suites", "notebooks", "lock")
+INPUT_GROUPS = ("raw", "code", "suites", "notebooks", "lock", "generator")
 
 
 def listing(patterns: tuple[str, ...], excluded: tuple[str, ...], root: Path = ROOT) -> str:

@@ -49,7 +49,7 @@ def good() -> dict[str, pd.DataFrame]:
 
 def damaged_copy(damage, tmp_path: Path) -> Path:
     raw = tmp_path / "raw"
-    shutil.copytree(paths.RAW, raw)
+    shutil.copytree(paths.RAW, raw, ignore=shutil.ignore_patterns("registers"))
     damage(raw)
     return raw
 
@@ -154,7 +154,7 @@ def last_log_line(root: Path) -> dict:
 def project(tmp_path_factory) -> Path:
     """A throw-away project root with the shipped raw data and a good build in data/processed."""
     root = tmp_path_factory.mktemp("hostile_project")
-    shutil.copytree(paths.RAW, root / "data" / "raw")
+    shutil.copytree(paths.RAW, root / "data" / "raw", ignore=shutil.ignore_patterns("registers"))
     result = cli_build(root)
     assert result.returncode == 0, result.stderr
     assert len(outputs(root)) >= 10
@@ -166,7 +166,7 @@ def raw_of(project) -> Path:
     """The project's data/raw, put back to the shipped files before each test."""
     raw = project / "data" / "raw"
     shutil.rmtree(raw)
-    shutil.copytree(paths.RAW, raw)
+    shutil.copytree(paths.RAW, raw, ignore=shutil.ignore_patterns("registers"))
     return raw
 
 

@@ -23,7 +23,7 @@ def project(tmp_path_factory) -> Path:
     for name in COPIED:
         source = paths.ROOT / name
         if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "registers"))
         else:
             shutil.copy2(source, root / name)
     # The shared .venv is up to date: its lock stamp is copied with its mtime (make test wrote it).

@@ -1,0 +1,397 @@
+"""The synthetic register generator: determinism, the contract, published totals, anomalies, realism.
+
+Most tests read the files of one small run (scale 0.02, ≈ 4k households a year) as any consumer would:
+CSV text, Vietnamese headers and labels. Classes and B are checked with pipeline.poverty_standard, never
+with the generator's internals. The full-scale run (≈ 15 s) is skipped unless LANGSON_FULL_SCALE=1.
+"""
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import paths, poverty_standard as ps, synthetic_register as sr
+
+SCALE = 0.02
+SEED = 7
+YEARS = (2021, 2022, 2023, 2024)
+DISTRICTS = ("178", "180", "181", "182", "183", "184", "185", "186", "187", "188", "189")
+POOR_DISTRICTS = {2021: {"181", "184", "189"}, 2022: {"181", "184"}, 2023: {"181", "184"}, 2024: {"181", "184"}}
+# Province targets at scale 1.0, by hand from domain.md §7.1: total = poor / rate; 2022–2023 linear.
+# 2021: 23,511 / 12.20 % = 192,713.1; 2024: 6,912 / 3.36 % = 205,714.3;
+# 2022 = 2021 + (2024 − 2021) / 3, 2023 = 2021 + 2 (2024 − 2021) / 3, rounded half up.
+TARGETS = {
+    2021: (192_713, 23_511, 23_247),
+    2022: (197_047, 17_978, 20_982),
+    2023: (201_380, 12_445, 18_716),
+    2024: (205_714, 6_912, 16_451),
+}
+# Canonical names in the contract's column order (docs/register_contract.md), written out by hand.
+CANONICAL = ["review_year", "household_id", "district_code", "commune_code", "area", "household_size",
+             "income_per_capita", "score_a", "d01", "d02", "d03", "d04", "d05", "d06", "d07", "d08", "d09", "d10",
+             "d11", "d12", "score_b", "recorded_class", "ethnic_minority", "head_name", "id_number", "address"]
+AREAS = {"Nông thôn": "rural", "Thành thị": "urban"}
+CLASSES = {"Hộ nghèo": "poor", "Hộ cận nghèo": "near_poor", "Hộ có mức sống trung bình": "average",
+           "Không thuộc diện": "none"}
+INDICATORS = [f"d{i:02d}" for i in range(1, 13)]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("registers")
+    manifest = sr.generate(out, seed=SEED, scale=SCALE)
+    return out, manifest
+
+
+@pytest.fixture(scope="module")
+def registers(run):
+    """All rows of all files, canonical names and codes, with file and 1-based line (header = 1)."""
+    out, _ = run
+    frames = []
+    for path in sorted(out.glob("*/ho_*.csv")):
+        frame = read_register(path)
+        frame["file"] = path.relative_to(out).as_posix()
+        frame["line"] = np.arange(2, len(frame) + 2)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_register(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    raw.columns = CANONICAL
+    frame = raw.copy()
+    frame["area"] = raw["area"].map(AREAS)
+    frame["recorded_class"] = raw["recorded_class"].map(CLASSES)
+    for column in ["review_year", "household_size", "income_per_capita", "score_b", *INDICATORS]:
+        frame[column] = pd.to_numeric(raw[column], errors="raise")
+    frame["score_a"] = pd.to_numeric(raw["score_a"].replace("", None), errors="raise")
+    return frame
+
+
+def anomaly_keys(manifest) -> set[tuple[str, int]]:
+    return {(a["file"], a["line"]) for a in manifest["anomalies"]}
+
+
+def contract_header() -> str:
+    text = (paths.DOCS / "register_contract.md").read_text(encoding="utf-8")
+    return text.split("Example header row:", 1)[1].strip().splitlines()[0].strip()
+
+
+# --- Determinism --------------------------------------------------------------------------------------
+
+def test_same_seed_and_scale_give_identical_bytes(run, tmp_path):
+    out, _ = run
+    sr.generate(tmp_path, seed=SEED, scale=SCALE)
+    first = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    second = {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+    assert first.keys() == second.keys()
+    assert all(first[name] == second[name] for name in first), "a rerun changed some bytes"
+
+
+def test_another_seed_gives_other_households_but_the_same_totals(run, tmp_path):
+    out, manifest = run
+    other = sr.generate(tmp_path, seed=SEED + 1, scale=SCALE)
+    assert (tmp_path / "2022/ho_181_2022.csv").read_bytes() != (out / "2022/ho_181_2022.csv").read_bytes()
+    for year in YEARS:
+        ours, theirs = manifest["province_counts"][str(year)], other["province_counts"][str(year)]
+        assert [theirs[k] for k in ("rows", "poor", "near_poor")] == [ours[k] for k in ("rows", "poor", "near_poor")]
+
+
+# --- The contract ---------------------------------------------------------------------------------------
+
+def test_one_file_per_year_and_district_named_as_the_contract_says(run):
+    out, _ = run
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.csv"))
+    assert names == sorted(f"{y}/ho_{d}_{y}.csv" for y in YEARS for d in DISTRICTS)
+
+
+def test_header_row_is_the_contracts_example_exactly(run):
+    out, _ = run
+    header = contract_header()
+    assert header.startswith("Năm rà soát,Mã hộ,") and header.endswith("Địa chỉ")
+    for path in sorted(out.rglob("*.csv")):
+        assert path.read_bytes().split(b"\n", 1)[0].decode("utf-8") == header, path.name
+
+
+def test_year_and_district_of_every_row_match_the_file_name(registers):
+    from_name = registers["file"].str.extract(r"^(\d{4})/ho_(\d{3})_(\d{4})\.csv$")
+    assert (from_name[0] == from_name[2]).all()
+    assert (registers["review_year"].astype(str) == from_name[0]).all()
+    assert (registers["district_code"] == from_name[1]).all()
+
+
+def test_vocabularies_and_text(run, registers):
+    out, _ = run
+    raw = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(out.rglob("*.csv"))])
+    assert set(raw["Khu vực"]) == set(AREAS)
+    assert set(raw["Phân loại"]) <= set(CLASSES)
+    assert set(raw["Dân tộc thiểu số"]) == {"Có", "Không"}
+    assert registers["recorded_class"].notna().all() and registers["area"].notna().all()
+    for path in sorted(out.rglob("*.csv")):
+        text = path.read_bytes().decode("utf-8")
+        assert unicodedata.is_normalized("NFC", text), path.name
+        assert "\r" not in text
+
+
+def test_commune_codes_are_the_synthetic_units_of_the_district(registers):
+    units = pd.read_csv(paths.RAW / "districts.csv", dtype=str).set_index("Mã huyện")
+    for code, part in registers.groupby("district_code"):
+        n_units = int(units.at[code, "Số xã"]) + int(units.at[code, "Số thị trấn"]) + int(units.at[code, "Số phường"])
+        allowed = {f"9{code[-2:]}{i:02d}" for i in range(1, n_units + 1)}
+        assert set(part["commune_code"]) <= allowed, code
+        assert len(set(part["commune_code"])) >= n_units // 2, f"{code}: households spread over too few communes"
+
+
+def test_score_a_is_empty_in_2021_and_present_after(registers):
+    assert registers.loc[registers["review_year"] == 2021, "score_a"].isna().all()
+    assert registers.loc[registers["review_year"] > 2021, "score_a"].notna().all()
+
+
+def test_values_are_in_range_except_planted_impossible_values(run, registers):
+    _, manifest = run
+    planted = {(a["file"], a["line"]) for a in manifest["anomalies"] if a["kind"] == "impossible_value"}
+    clean = registers[~pd.Series(list(zip(registers["file"], registers["line"]))).isin(planted).to_numpy()]
+    assert clean["household_size"].between(1, 10).all()
+    assert (clean["income_per_capita"] > 0).all()
+    assert clean[INDICATORS].isin([0, 1]).all().all()
+    assert clean["score_a"].dropna().between(1, 1000).all()
+    assert ((clean["score_b"] % 10 == 0) & clean["score_b"].between(0, 120)).all()
+
+
+# --- Totals ---------------------------------------------------------------------------------------------
+
+def test_targets_at_full_scale_are_the_published_figures():
+    targets = sr.province_targets(1.0)
+    for year, (households, poor, near_poor) in TARGETS.items():
+        assert (targets[year]["households"], targets[year]["poor"], targets[year]["near_poor"]) == \
+            (households, poor, near_poor), year
+    assert [targets[y]["kind"] for y in YEARS] == ["published", "interpolated", "interpolated", "published"]
+
+
+def test_district_plan_at_full_scale_adds_up_to_the_published_figures():
+    plan = sr.district_plan(sr.province_targets(1.0), sr.load_districts(paths.RAW / "districts.csv"))
+    for year, (households, poor, near_poor) in TARGETS.items():
+        assert sorted(plan[year]) == list(DISTRICTS)
+        assert sum(d["households"] for d in plan[year].values()) == households
+        assert sum(d["poor"] for d in plan[year].values()) == poor
+        assert sum(d["near_poor"] for d in plan[year].values()) == near_poor
+
+
+def test_recorded_classes_in_the_files_sum_to_the_scaled_targets(run, registers):
+    _, manifest = run
+    for year, (households, poor, near_poor) in TARGETS.items():
+        rows = registers[registers["review_year"] == year]
+        scaled = [int(x * SCALE + 0.5) for x in (households, poor, near_poor)]
+        assert [len(rows), (rows["recorded_class"] == "poor").sum(), (rows["recorded_class"] == "near_poor").sum()] \
+            == scaled, year
+        target = manifest["targets"][str(year)]
+        assert [target["households"], target["poor"], target["near_poor"]] == scaled
+
+
+@pytest.mark.skipif(os.environ.get("LANGSON_FULL_SCALE") != "1", reason="full scale takes ≈ 15 s; LANGSON_FULL_SCALE=1")
+def test_full_scale_files_carry_the_published_figures(tmp_path):
+    manifest = sr.generate(tmp_path)
+    for year, (households, poor, near_poor) in TARGETS.items():
+        counts = pd.Series(dtype=int)
+        rows = 0
+        for path in sorted((tmp_path / str(year)).glob("ho_*.csv")):
+            classes = pd.read_csv(path, usecols=["Phân loại"], dtype=str)["Phân loại"]
+            counts = counts.add(classes.value_counts(), fill_value=0)
+            rows += len(classes)
+        assert (rows, counts["Hộ nghèo"], counts["Hộ cận nghèo"]) == (households, poor, near_poor), year
+    assert manifest["complete"] is True
+
+
+# --- Consistency and anomalies ----------------------------------------------------------------------------
+
+def test_every_household_without_anomaly_follows_the_rules(run, registers):
+    _, manifest = run
+    planted = anomaly_keys(manifest)
+    clean = registers[~pd.Series(list(zip(registers["file"], registers["line"]))).isin(planted).to_numpy()]
+    assert len(clean) > 0.99 * len(registers)
+    mismatched = clean[ps.expected_class(clean) != clean["recorded_class"]]
+    assert mismatched.empty, mismatched[["file", "line"]].head()
+    assert (ps.expected_score_b(clean[INDICATORS]) == clean["score_b"]).all()
+
+
+def test_every_anomaly_is_at_its_line_and_breaks_its_rule(run, registers):
+    _, manifest = run
+    rows = registers.set_index(["file", "line"])
+    assert manifest["anomalies"], "no anomaly planted"
+    for anomaly in manifest["anomalies"]:
+        row = rows.loc[(anomaly["file"], anomaly["line"])]
+        assert row["household_id"] == anomaly["household_id"]
+        assert (row["review_year"], row["district_code"]) == (anomaly["year"], anomaly["district_code"])
+        assert anomaly["file"] == f"{anomaly['year']}/ho_{anomaly['district_code']}_{anomaly['year']}.csv"
+        one = row.to_frame().T
+        breaks = {
+            "class_inconsistent": lambda: ps.expected_class(one).iloc[0] != row["recorded_class"],
+            "score_b_mismatch": lambda: ps.expected_score_b(one[INDICATORS]).iloc[0] != row["score_b"],
+            "duplicate_id_across_districts": lambda: _duplicated_elsewhere(rows, anomaly, row),
+            "impossible_value": lambda: _impossible(row),
+        }[anomaly["kind"]]
+        assert breaks(), anomaly
+
+
+def _duplicated_elsewhere(rows, anomaly, row) -> bool:
+    other = rows.loc[(anomaly["also_in"]["file"], anomaly["also_in"]["line"])]
+    return (other["household_id"] == row["household_id"] and other["district_code"] != row["district_code"]
+            and other["review_year"] == row["review_year"])
+
+
+def _impossible(row) -> bool:
+    return bool(row["household_size"] < 1 or row["income_per_capita"] < 0 or row["score_a"] > 1000
+                or not set(row[INDICATORS]) <= {0, 1})
+
+
+def test_planted_value_is_what_the_file_holds(run, registers):
+    _, manifest = run
+    rows = registers.set_index(["file", "line"])
+    for anomaly in manifest["anomalies"]:
+        name = CANONICAL[[h for h, _ in sr.COLUMNS].index(anomaly["column"])]
+        value = rows.loc[(anomaly["file"], anomaly["line"]), name]
+        assert value == anomaly["planted"], anomaly
+        assert anomaly["original"] != anomaly["planted"]
+
+
+def test_each_kind_is_planted_every_year_at_a_small_rate(run, registers):
+    _, manifest = run
+    kinds = {"class_inconsistent", "score_b_mismatch", "duplicate_id_across_districts", "impossible_value"}
+    assert set(manifest["anomaly_counts"]) == kinds
+    for year in YEARS:
+        n_rows = (registers["review_year"] == year).sum()
+        for kind in kinds:
+            count = sum(a["kind"] == kind and a["year"] == year for a in manifest["anomalies"])
+            assert 1 <= count <= 0.005 * n_rows, (year, kind, count)
+    details = {a["detail"] for a in manifest["anomalies"] if a["kind"] == "impossible_value"}
+    assert details == {"household_size_zero", "negative_income", "indicator_value_2", "score_a_over_1000"}
+
+
+def test_duplicate_ids_are_the_only_ids_seen_twice_in_a_year(run, registers):
+    _, manifest = run
+    for year, rows in registers.groupby("review_year"):
+        seen_twice = set(rows.loc[rows["household_id"].duplicated(), "household_id"])
+        planted = {a["household_id"] for a in manifest["anomalies"]
+                   if a["kind"] == "duplicate_id_across_districts" and a["year"] == year}
+        assert seen_twice == planted
+        assert manifest["province_counts"][str(year)]["distinct_household_ids"] == rows["household_id"].nunique()
+
+
+# --- Realism ----------------------------------------------------------------------------------------------
+
+def test_poor_districts_of_the_period_are_poorer_every_year(registers):
+    for year, rows in registers.groupby("review_year"):
+        rate = rows.groupby("district_code")["recorded_class"].apply(lambda c: (c == "poor").mean())
+        poor = rate[rate.index.isin(POOR_DISTRICTS[year])]
+        assert poor.min() > rate.drop(poor.index).max(), (year, rate.round(3).to_dict())
+
+
+def test_poverty_falls_faster_in_poor_districts():
+    """At full scale (the plan, no files): QĐ 353 districts ≥ 5 points a year; others with ≥ 12 % in 2021 ≥ 3."""
+    plan = sr.district_plan(sr.province_targets(1.0), sr.load_districts(paths.RAW / "districts.csv"))
+    rate = {y: {d: 100 * p["poor"] / p["households"] for d, p in plan[y].items()} for y in YEARS}
+    for district in ("181", "184"):
+        for year in YEARS[1:]:
+            assert rate[year - 1][district] - rate[year][district] >= 5, (district, year)
+    for district in set(DISTRICTS) - {"181", "184", "189"}:
+        if rate[2021][district] >= 12:
+            assert (rate[2021][district] - rate[2024][district]) / 3 >= 3, district
+
+
+def test_households_persist_and_flows_exist(run, registers):
+    _, manifest = run
+    by_year = {y: rows.set_index("household_id")["recorded_class"] for y, rows in registers.groupby("review_year")}
+    for year in YEARS[1:]:
+        before, after = by_year[year - 1], by_year[year]
+        before = before[~before.index.duplicated()]
+        after = after[~after.index.duplicated()]
+        common = before.index.intersection(after.index)
+        assert len(common) > 0.9 * len(before)
+        assert ((before[common] == "poor") & (after[common] != "poor")).sum() > 0, "no exit from poverty"
+        assert ((before[common] == "near_poor") & (after[common] == "poor")).sum() > 0, "no near-poor → poor"
+        assert ((before[common].isin(["average", "none"])) & (after[common] == "poor")).sum() > 0, "no new poor"
+        assert len(after.index.difference(before.index)) > 0 and len(before.index.difference(after.index)) > 0
+        flows = manifest["flows"][f"{year - 1}-{year}"]
+        assert flows["poor_end"] == flows["poor_start"] - flows["poor_to_near_poor"] - flows["poor_exited"] \
+            - flows["poor_left"] + flows["near_poor_to_poor"] + flows["re_poor"] + flows["new_poor"] \
+            + flows["new_household_poor"]
+    assert manifest["flows"]["2022-2023"]["re_poor"] > 0 or manifest["flows"]["2023-2024"]["re_poor"] > 0
+
+
+def test_indicators_are_correlated_and_minorities_more_deprived(registers):
+    flags = registers[INDICATORS].clip(upper=1)
+    corr = flags.corr()
+    for a, b in (("d07", "d08"), ("d09", "d10"), ("d11", "d12")):
+        assert corr.at[a, b] > 0.2, (a, b)
+        assert corr.at[a, b] > corr.at[a, "d04"]
+    assert (corr.to_numpy()[np.triu_indices(12, 1)] > 0).all()
+    minority = registers["ethnic_minority"] == "Có"
+    assert registers.loc[minority, "score_b"].mean() > registers.loc[~minority, "score_b"].mean()
+    poor = registers["recorded_class"] == "poor"
+    assert poor[minority].mean() > poor[~minority].mean()
+
+
+def test_household_sizes_and_urban_shares_are_plausible(registers):
+    sizes = registers.loc[registers["household_size"] > 0, "household_size"]
+    assert 3 <= sizes.mean() <= 4.5 and sizes.max() <= 10
+    urban = registers.groupby("district_code")["area"].apply(lambda a: (a == "urban").mean())
+    assert urban["178"] > 0.7
+    assert (urban.drop("178") < 0.3).all() and (urban.drop("178") > 0).all()
+
+
+def test_personal_fields_are_visibly_synthetic(registers, run):
+    _, manifest = run
+    duplicated = {(a["file"], a["line"]) for a in manifest["anomalies"] if a["kind"] == "duplicate_id_across_districts"}
+    assert registers["id_number"].str.fullmatch(r"000\d{9}").all()
+    assert (registers["address"] == "Thôn " + registers["address"].str.extract(r"^Thôn (\d+),")[0]
+            + ", xã " + registers["commune_code"]).all()
+    assert registers["head_name"].str.fullmatch(r"\w+ \w+ \w+").all()
+    ids = registers["household_id"].str.extract(r"^HH-(\d{3})-\d{7}$")[0]
+    assert ids.notna().all()
+    own = ~pd.Series(list(zip(registers["file"], registers["line"]))).isin(duplicated).to_numpy()
+    assert (ids[own] == registers.loc[own, "district_code"]).all()
+
+
+# --- Manifest and safety -----------------------------------------------------------------------------------
+
+def test_manifest_describes_the_run(run, registers):
+    out, manifest = run
+    assert json.loads((out / "SYNTHETIC.json").read_text(encoding="utf-8")) == manifest
+    assert manifest["synthetic"] is True and manifest["complete"] is True
+    assert (manifest["seed"], manifest["scale"]) == (SEED, SCALE)
+    assert manifest["generator_version"] == sr.GENERATOR_VERSION
+    assert "giả lập" in manifest["notice_vi"] and "synthetic" in manifest["notice_en"]
+    assert manifest["standard_by_year"] == {"2021": "qd59_2015", "2022": "nd07_2021", "2023": "nd07_2021",
+                                            "2024": "nd07_2021"}
+    assert {y: set(codes) for y, codes in manifest["poor_districts_by_year"].items()} == \
+        {str(y): codes for y, codes in POOR_DISTRICTS.items()}
+    assert "192713" in manifest["targets"]["2021"]["households_derivation"]
+    for name, described in manifest["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == described["sha256"]
+    for year in YEARS:
+        counts = manifest["district_counts"][str(year)]
+        rows = registers[registers["review_year"] == year]
+        assert {d: c["rows"] for d, c in counts.items()} == rows.groupby("district_code").size().to_dict()
+        assert sum(c["poor"] for c in counts.values()) == manifest["province_counts"][str(year)]["poor"]
+
+
+def test_refuses_to_overwrite_registers_without_a_manifest(tmp_path):
+    real = tmp_path / "2022" / "ho_181_2022.csv"
+    real.parent.mkdir()
+    real.write_text("real data", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="SYNTHETIC.json"):
+        sr.generate(tmp_path, scale=0.005)
+    assert real.read_text(encoding="utf-8") == "real data"
+    assert not (tmp_path / "SYNTHETIC.json").exists()
+
+
+def test_cli_writes_a_tiny_run(tmp_path, capsys):
+    assert sr.main(["--out", str(tmp_path), "--scale", "0.005", "--seed", "3"]) == 0
+    assert "synthetic" in capsys.readouterr().out
+    assert len(list(tmp_path.rglob("ho_*.csv"))) == 44
+    assert re.fullmatch(r"\d+\.\d+\.\d+", json.loads((tmp_path / "SYNTHETIC.json").read_text())["generator_version"])
