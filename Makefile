@@ -7,6 +7,7 @@ SHELL := /bin/bash
 
 YEAR ?=
 DISTRICT ?=
+REPEAT ?= 3
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 VENV := .venv
@@ -36,7 +37,7 @@ BUILT := $(OUT)/processed.sha256
 VALIDATED := $(OUT)/validated.sha256
 REPORT_DONE := reports/$(YEAR)/.report-$(if $(DISTRICT),district-$(DISTRICT),province).done
 
-.PHONY: help setup data validate report verify sample-data test clean distclean lock lab
+.PHONY: help setup data validate report reports verify sample-data bench test clean distclean lock lab
 
 ## help: list the targets (default)
 help:
@@ -53,7 +54,7 @@ $(VENV)/.installed: $(IN)/lock.sha256
 	UV_COMPILE_BYTECODE=1 $(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
 	touch $@
 
-## data: raw -> processed parquet (ingest, clean, transcription check, reconciliation)
+## data: raw -> processed parquet (plan: ingest, transcription check, reconciliation; household registers)
 data: $(BUILT)
 
 $(OUT)/build.done: $(IN)/raw.sha256 $(IN)/code.sha256 | $(VENV)/.installed
@@ -61,7 +62,18 @@ $(OUT)/build.done: $(IN)/raw.sha256 $(IN)/code.sha256 | $(VENV)/.installed
 	$(PY) -m pipeline build
 	$(PY) -m pipeline.stamp processed
 	touch $@
-$(BUILT): $(OUT)/build.done ;
+
+# Household registers: the real ones a province puts in data/raw/registers/, or, when there are none, the
+# SYNTHETIC ones that `make sample-data` generates on first use (marked by SYNTHETIC.json).
+REAL_REGISTERS := $(if $(wildcard $(REGISTERS)/SYNTHETIC.json),,$(wildcard $(REGISTERS)/*/ho_*.csv $(REGISTERS)/*/ho_*.xlsx))
+$(OUT)/registers.done: $(IN)/registers.sha256 $(IN)/code.sha256 $(if $(REAL_REGISTERS),,$(SAMPLE_DONE)) | $(VENV)/.installed
+	@echo ">>> data: household registers -> pseudonymised tables, audit, district aggregates"
+	$(PY) -m pipeline registers
+	$(PYTHON) -m pipeline.stamp registers
+	$(PY) -m pipeline.stamp processed
+	touch $@
+
+$(BUILT): $(OUT)/build.done $(OUT)/registers.done ;
 
 ## validate: Great Expectations gate on every processed table; Data Docs in reports/data_docs/
 validate: $(VALIDATED)
@@ -81,6 +93,19 @@ else
 report: $(REPORT_DONE)
 endif
 
+## reports: the province report, all 11 district reports and reports/<YEAR>/index.html, e.g. make reports YEAR=2022
+ifeq ($(strip $(YEAR)),)
+reports: $(VALIDATED)
+	@$(PY) -m pipeline check-params --year ""
+else
+reports: reports/$(YEAR)/.reports-all.done
+endif
+
+reports/$(YEAR)/.reports-all.done: $(BUILT) $(VALIDATED) $(IN)/notebooks.sha256 $(IN)/code.sha256 | $(VENV)/.installed
+	@echo ">>> reports: year $(YEAR), province + districts + index (2 workers)"
+	$(PY) -m pipeline render-all --year '$(YEAR)' --jobs 2
+	touch $@
+
 $(REPORT_DONE): $(BUILT) $(VALIDATED) $(IN)/notebooks.sha256 $(IN)/code.sha256 | $(VENV)/.installed
 	@echo ">>> report: year $(YEAR)$(if $(DISTRICT), district $(DISTRICT))"
 	$(PY) -m pipeline render --year '$(YEAR)' --district '$(DISTRICT)'
@@ -97,6 +122,10 @@ $(SAMPLE_DONE): $(IN)/generator.sha256 | $(VENV)/.installed
 ## verify: rebuild YEAR from raw data in a temporary copy and compare with reports/<YEAR>/MANIFEST.sha256
 verify: | $(VENV)/.installed
 	$(PY) -m pipeline.verify --year '$(YEAR)'
+
+## bench: time each stage (build, validate, reports 2022/2021/district 181) in a temporary copy; REPEAT=3 [BENCH_JSON=file]
+bench: | $(VENV)/.installed
+	$(PY) -m pipeline.bench --repeat '$(REPEAT)' $(if $(BENCH_JSON),--json '$(BENCH_JSON)')
 
 ## test: run the test suite (builds and validates the shipped data first)
 test: $(VALIDATED)

@@ -1,4 +1,4 @@
-"""Command line: python -m pipeline <build|validate|render|check-params|dictionary> [...].
+"""Command line: python -m pipeline <build|registers|validate|render|render-all|check-params|dictionary> [...].
 
 Make calls these. Each command is one stage of the run log (reports/run_log.jsonl); on a
 PipelineError it prints one readable paragraph (no traceback) and exits non-zero.
@@ -16,10 +16,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="raw -> processed parquet (ingest, clean, transcription check, reconciliation)")
+    sub.add_parser("registers", help="household registers -> register tables (pseudonymise, audit, aggregate)")
     sub.add_parser("validate", help="run the Great Expectations gate on data/processed and write Data Docs")
     render = sub.add_parser("render", help="execute and render the annual report")
     render.add_argument("--year", required=True)
     render.add_argument("--district", default="")
+    render_all = sub.add_parser("render-all", help="the province report and every district report of a year, and the index")
+    render_all.add_argument("--year", required=True)
+    render_all.add_argument("--jobs", type=int, default=2)
     check = sub.add_parser("check-params", help="check YEAR/DISTRICT against the processed data")
     check.add_argument("--year", required=True)
     check.add_argument("--district", default="")
@@ -32,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
             with runlog.stage("build") as record:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/raw/*")]
                 tables = build.run()
+                record["outputs"] = [runlog.file_record(paths.processed_table(name)) for name in tables]
+        elif args.command == "registers":
+            from pipeline import register
+
+            with runlog.stage("registers") as record:
+                record["inputs"] = [runlog.file_record(p) for p in runlog.files_in(*register.INPUT_PATTERNS)]
+                tables = register.run()
                 record["outputs"] = [runlog.file_record(paths.processed_table(name)) for name in tables]
         elif args.command == "validate":
             from pipeline import validate
@@ -47,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
                                                                                    "notebooks/annual_report.ipynb")]
                 record["outputs"] = [runlog.file_record(p) for p in render.run(args.year, args.district or None)]
+        elif args.command == "render-all":
+            from pipeline import render
+
+            with runlog.stage("render-all", {"year": args.year, "jobs": args.jobs}) as record:
+                record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
+                                                                                   "notebooks/annual_report.ipynb")]
+                record["outputs"] = [runlog.file_record(p) for p in render.run_all(args.year, args.jobs)]
         elif args.command == "check-params":
             from pipeline import report_data
 

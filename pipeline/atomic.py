@@ -14,10 +14,21 @@ def temporary_beside(path: Path) -> Path:
     It gets ordinary permissions (mkstemp makes 0600), so renamed outputs look like any other file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     os.chmod(name, 0o666 & ~_umask())
     return Path(name)
+
+
+def remove_leftovers(path: Path) -> None:
+    """Temporary files a killed writer of this same target left behind (a kill cannot clean up after itself)."""
+    for leftover in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def write_bytes(path: Path, content: bytes) -> None:

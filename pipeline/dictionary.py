@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pipeline import paths
-from pipeline.schema import GATE_TABLES, PROCESSED_TABLES, RAW_TABLES
+from pipeline.schema import GATE_TABLES, PROCESSED_TABLES, RAW_TABLES, REGISTER_RAW, REGISTER_TABLES
 
 
 def render() -> str:
@@ -20,10 +20,33 @@ def render() -> str:
         out.append("")
     out += ["## Processed tables (data/processed/<table>.parquet)", ""]
     for name, columns in {**PROCESSED_TABLES, **GATE_TABLES}.items():
-        out += [f"### {name}", "", "| column | dtype | meaning |", "|---|---|---|"]
-        out += [f"| `{col}` | {dtype} | {meaning} |" for col, (dtype, meaning) in columns.items()]
-        out.append("")
+        out += _processed_table(name, columns)
+    out += _register_section()
     return "\n".join(out)
+
+
+def _processed_table(name: str, columns: dict[str, tuple[str, str]]) -> list[str]:
+    out = [f"### {name}", "", "| column | dtype | meaning |", "|---|---|---|"]
+    out += [f"| `{col}` | {dtype} | {meaning} |" for col, (dtype, meaning) in columns.items()]
+    return out + [""]
+
+
+def _register_section() -> list[str]:
+    """The household registers: raw contract (docs/register_contract.md) and the tables `python -m pipeline registers` writes."""
+    t = REGISTER_RAW
+    out = ["## Household registers (data/raw/registers/, issue 3)", "",
+           f"Files: `data/raw/registers/<year>/{t.file_stem}_<district>_<year>.csv` or `.xlsx`. {t.description}. "
+           "Contract and classification rules: `docs/register_contract.md`; code: `pipeline/register.py`, "
+           "`pipeline/register_aggregates.py` (whose docstring states the counting decisions).", "",
+           "| Vietnamese header | column | kind | required | meaning |", "|---|---|---|---|---|"]
+    for c in t.columns:
+        kind = c.kind + (": " + ", ".join(f"{k} → {v}" for k, v in c.vocabulary.items()) if c.vocabulary else "")
+        out.append(f"| {c.header} | `{c.name}` | {kind} | {'yes' if c.required else 'no'} | {c.description} |")
+    out += ["", "Register tables, written to data/processed/<table>.parquet by `python -m pipeline registers` and "
+            "validated by the GX gate when present:", ""]
+    for name, columns in REGISTER_TABLES.items():
+        out += _processed_table(name, columns)
+    return out
 
 
 def write() -> None:

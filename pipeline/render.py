@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline import atomic, manifest, paths, report_data, tables
+from pipeline import atomic, district_tables, manifest, paths, report_data, tables
 from pipeline.errors import PipelineError
 
 NOTEBOOK_NAME = "annual_report"
@@ -58,8 +58,12 @@ _CORE_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified
 _DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can hold
 
 
-def run(year: object, district: object = None) -> list[Path]:
-    """Check parameters, execute and convert the report, write HTML + executed notebook + XLSX."""
+def run(year: object, district: object = None, update_manifest: bool = True) -> list[Path]:
+    """Check parameters, execute and convert the report, write HTML + executed notebook + XLSX + run record.
+
+    update_manifest=False leaves the year's MANIFEST.sha256 to the caller (run_all writes it once, after
+    every worker has finished, so two workers never race on it).
+    """
     year, code = report_data.check_params(year, district)
     data = report_data.load(year, code)
     commit = code_commit()
@@ -69,15 +73,46 @@ def run(year: object, district: object = None) -> list[Path]:
     html = to_html(notebook, title)
     written = []
     for suffix, content in ((".html", html.encode("utf-8")), (".ipynb", _notebook_bytes(notebook)),
-                            (".xlsx", workbook_bytes(tables.all_tables(data, commit)))):
+                            (".xlsx", workbook_bytes(tables.all_tables(data, commit) | district_tables.sheets(data)))):
         path = stem.with_suffix(suffix)
         atomic.write_bytes(path, content)
         print(f"Đã ghi / wrote {path.relative_to(paths.ROOT)} ({len(content):,} bytes)".replace(",", "."))
         written.append(path)
     record = manifest.write_run_record(stem, {"year": year, "district": code}, commit, notebook, written)
-    listing = manifest.write_manifest(year)
-    print(f"Đã ghi / wrote {record.relative_to(paths.ROOT)}, {listing.relative_to(paths.ROOT)}")
-    return written + [record, listing]
+    print(f"Đã ghi / wrote {record.relative_to(paths.ROOT)}")
+    written.append(record)
+    if update_manifest:
+        listing = manifest.write_manifest(year)
+        print(f"Đã ghi / wrote {listing.relative_to(paths.ROOT)}")
+        written.append(listing)
+    return written
+
+
+def run_all(year: object, jobs: int = 2) -> list[Path]:
+    """The province report and every district report of the year, in `jobs` worker processes.
+
+    Each render runs its own kernel over IPC sockets in its own temporary folder (no shared ports or
+    files, the kernel-start races of parallel papermill runs), then the manifest and the index page
+    are written once.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pipeline import report_index
+
+    year, _ = report_data.check_params(year, None)
+    codes = report_data.district_codes_for(year)
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        batches = list(pool.map(_render_one, [(year, None)] + [(year, code) for code in codes]))
+    written = [path for batch in batches for path in batch]
+    written.append(report_index.write(year))
+    written.append(manifest.write_manifest(year))
+    print(f"Đã ghi / wrote {len(written)} tệp cho năm {year}: 1 báo cáo toàn tỉnh, {len(codes)} báo cáo huyện, mục lục")
+    return written
+
+
+def _render_one(arguments: tuple[int, str | None]) -> list[Path]:
+    year, code = arguments
+    return run(year, code, update_manifest=False)
 
 
 def _output_stem(data: report_data.ReportData) -> Path:

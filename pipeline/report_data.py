@@ -18,8 +18,12 @@ from pipeline.vn import ascii_slug, clean_text
 
 # Tables whose years define which reports exist (budget figures, policy results, plan targets).
 YEAR_TABLES = ("budget_lines", "budget_figures", "policy_results", "plan_targets")
+REGISTER_YEAR_TABLE = "district_poverty"  # its review years have district figures, so reports too
+PROVINCE_CODE = "20"  # GSO code of Lạng Sơn: the province row of the register aggregates
 # Produced by other steps; a report says "not available" instead of failing when they are absent.
 SOURCE_COLUMNS = {"central": "central_mvnd", "local": "local_mvnd", "other": "other_mvnd"}
+# The district level stopped operating on 1 July 2025 (shared/reference/domain.md §6.2–6.3).
+LAST_DISTRICT_YEAR = 2024
 _YEAR_TEXT = re.compile(r"^\d{4}$")
 
 
@@ -51,6 +55,16 @@ class ReportData:
     transcription_check: pd.DataFrame
     validation_results: pd.DataFrame
     raw_inputs: pd.DataFrame
+    # Household-register aggregates (empty when no registers): all years for the trend, the year for the rest.
+    district_poverty: pd.DataFrame
+    district_deprivation: pd.DataFrame
+    district_flows: pd.DataFrame
+    register_audit: pd.DataFrame
+
+    @property
+    def synthetic_registers(self) -> bool:
+        """The district figures come from generated (synthetic) registers: every report must say so."""
+        return bool(self.district_poverty["synthetic"].any()) if not self.district_poverty.empty else False
 
     @property
     def data_docs_href(self) -> str:
@@ -90,6 +104,9 @@ def available_years(processed: Path | None = None) -> list[int]:
     years: set[int] = set()
     for path in found:
         years.update(int(y) for y in pd.read_parquet(path, columns=["year"])["year"].dropna().unique())
+    register = folder / f"{REGISTER_YEAR_TABLE}.parquet"
+    if register.exists():
+        years.update(int(y) for y in pd.read_parquet(register, columns=["review_year"])["review_year"].unique())
     return sorted(years)
 
 
@@ -158,7 +175,22 @@ def resolve_district(value: object, processed: Path | None = None, districts: pd
 
 def check_params(year: object, district: object = None, processed: Path | None = None) -> tuple[int, str | None]:
     """Check YEAR and DISTRICT against data/processed before any work; returns (year, district code or None)."""
+    parsed = _parse_year(year)
+    if district not in (None, "") and parsed is not None and parsed > LAST_DISTRICT_YEAR:
+        raise PipelineError(
+            f"Không có báo cáo cấp huyện cho năm {parsed}: cấp huyện chấm dứt hoạt động từ ngày 1/7/2025 "
+            f"(chính quyền hai cấp; NQ 202/2025/QH15, NQ 1672/NQ-UBTVQH15). Báo cáo huyện có cho các năm rà soát đến "
+            f"{LAST_DISTRICT_YEAR}; từ năm 2025 chỉ có báo cáo toàn tỉnh. / Districts were abolished on 1 July 2025: "
+            f"district reports exist for review years up to {LAST_DISTRICT_YEAR}."
+        )
     return _check_year(year, processed), resolve_district(district, processed)
+
+
+def district_codes_for(year: int, processed: Path | None = None) -> list[str]:
+    """Districts that have a report in this year: all 11 up to 2024, none after the 2025 reform."""
+    if year > LAST_DISTRICT_YEAR:
+        return []
+    return sorted(_read("districts", processed)["district_code"])
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -190,7 +222,23 @@ def load(year: object, district: object = None, processed: Path | None = None) -
         transcription_check=_read("transcription_check", processed),
         validation_results=_read("validation_results", processed),
         raw_inputs=_read("raw_inputs", processed).sort_values("file", ignore_index=True),
+        district_poverty=_read_register("district_poverty", processed),
+        district_deprivation=_of_review_year(_read_register("district_deprivation", processed), year),
+        district_flows=_of_review_year(_read_register("district_flows", processed), year),
+        register_audit=_of_review_year(_read_register("register_audit", processed), year),
     )
+
+
+def _read_register(name: str, processed: Path | None) -> pd.DataFrame:
+    """A register table, or an empty one with its columns when the project has no household registers."""
+    path = _processed_dir(processed) / f"{name}.parquet"
+    if path.exists():
+        return pd.read_parquet(path)
+    return pd.DataFrame({c: pd.Series(dtype=dtype) for c, (dtype, _) in schema.REGISTER_TABLES[name].items()})
+
+
+def _of_review_year(frame: pd.DataFrame, year: int) -> pd.DataFrame:
+    return frame[frame["review_year"] == year].reset_index(drop=True)
 
 
 def _of_year(frame: pd.DataFrame, year: int) -> pd.DataFrame:

@@ -380,3 +380,168 @@ GATE_TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "description": ("str", "The rule in Vietnamese"),
     },
 }
+
+# --- Household registers (rà soát hộ nghèo, issue 3; contract: docs/register_contract.md) --------------------
+# The raw register is not in RAW_TABLES (build.py reads those row by row; registers are ~200k rows a year and
+# are read, vectorised, by pipeline/register.py). Its files are data/raw/registers/<year>/ho_<district>_<year>.csv|xlsx.
+REGISTER_YEARS = (2021, 2022, 2023, 2024)  # districts were abolished on 1/7/2025: no district register after 2024
+REGISTER_DISTRICT_CODES = ("178", "180", "181", "182", "183", "184", "185", "186", "187", "188", "189")
+REGISTER_AREAS = {"Nông thôn": "rural", "Thành thị": "urban"}
+HOUSEHOLD_CLASSES = {
+    "Hộ nghèo": "poor",
+    "Hộ cận nghèo": "near_poor",
+    "Hộ có mức sống trung bình": "average",
+    "Không thuộc diện": "none",
+}
+HOUSEHOLD_CLASS_LABELS = {code: label for label, code in HOUSEHOLD_CLASSES.items()}
+# The 12 deprivation indicators of NĐ 07/2021 (domain.md §2.2): canonical column -> Vietnamese name.
+REGISTER_INDICATORS = {
+    "d01": "Việc làm", "d02": "Người phụ thuộc trong hộ gia đình", "d03": "Dinh dưỡng", "d04": "Bảo hiểm y tế",
+    "d05": "Trình độ giáo dục của người lớn", "d06": "Tình trạng đi học của trẻ em", "d07": "Chất lượng nhà ở",
+    "d08": "Diện tích nhà ở bình quân đầu người", "d09": "Nguồn nước sinh hoạt", "d10": "Nhà tiêu hợp vệ sinh",
+    "d11": "Sử dụng dịch vụ viễn thông", "d12": "Phương tiện phục vụ tiếp cận thông tin",
+}
+# Rules of the register audit (pipeline/register.py): rule code -> Vietnamese label for reports.
+AUDIT_RULES = {
+    "class_inconsistent": "Phân loại không khớp chuẩn nghèo (A, B, thu nhập)",
+    "score_b_mismatch": "Điểm B khác 10 × số chỉ số thiếu hụt",
+    "duplicate_id_across_districts": "Mã hộ trùng giữa hai huyện trong cùng năm",
+    "duplicate_id_in_district": "Mã hộ lặp lại trong file của một huyện",
+    "impossible_value": "Giá trị không thể có (ngoài khoảng cho phép)",
+}
+REGISTER_INPUT_KINDS = {"register": "District register file", "synthetic_manifest": "SYNTHETIC.json (generator manifest)"}
+# Province rows of the register aggregates carry Lạng Sơn's GSO province code in district_code.
+PROVINCE_CODE = "20"
+
+REGISTER_RAW = RawTable(
+    "household_register", "ho",
+    "Household review register, one file per district and review year (docs/register_contract.md); "
+    "personal columns are never read (names, ID numbers, addresses) and the household id is replaced by a keyed hash",
+    (
+        _c("Năm rà soát", "review_year", "int", "Review year 2021–2024; equals the year in the file name"),
+        _c("Mã hộ", "household_id", "text", "Household id, persistent across years; replaced at ingestion by "
+           "household_key (HMAC-SHA256) and never stored"),
+        _c("Mã huyện", "district_code", "code", "3-digit GSO district code; equals the code in the file name"),
+        _c("Mã xã", "commune_code", "code", "5-digit GSO commune code"),
+        _c("Khu vực", "area", "vocab", "Area of the household", vocabulary=REGISTER_AREAS),
+        _c("Số nhân khẩu", "household_size", "int", "Household members, 1–30"),
+        _c("Thu nhập bình quân (đồng/người/tháng)", "income_per_capita", "number", "Income, VND per person per month"),
+        _c("Điểm A", "score_a", "number", "Income proxy score (TT 07/2021), 0–1000; may be empty in 2021 only"),
+        *(_c(f"TH{i:02d} {name}", code, "int", f"Deprivation indicator {i} (1 = deprived, 0 = not)")
+          for i, (code, name) in enumerate(REGISTER_INDICATORS.items(), start=1)),
+        _c("Điểm B", "score_b", "number", "Deprivation score = 10 × number of indicators equal to 1 (0–120)"),
+        _c("Phân loại", "recorded_class", "vocab", "Class the commune recorded", vocabulary=HOUSEHOLD_CLASSES),
+        _c("Dân tộc thiểu số", "ethnic_minority", "vocab", "Ethnic-minority household", vocabulary=YES_NO),
+        _c("Họ và tên chủ hộ", "head_name", "personal", "Head of household: personal, never read", required=False),
+        _c("Số CCCD/CMND", "id_number", "personal", "ID number: personal, never read", required=False),
+        _c("Địa chỉ", "address", "personal", "Address: personal, never read", required=False),
+    ),
+)
+
+_REG_PROV = {
+    "source_file": ("str", "Register file the row comes from, relative to data/raw (registers/2022/ho_181_2022.csv)"),
+    "source_row": ("int64", "Line of that file (header = 1)"),
+}
+_SYNTHETIC = {"synthetic": ("bool", "True when the registers are the synthetic sample (data/raw/registers/SYNTHETIC.json)")}
+_DISTRICT_OR_PROVINCE = ("str", f"GSO district code, or {PROVINCE_CODE} (Lạng Sơn) for the province row")
+REGISTER_TABLES: dict[str, dict[str, tuple[str, str]]] = {
+    "register_households": {
+        "household_key": ("str", "HMAC-SHA256 of the household id with the pseudonym key, first 16 hex digits; "
+                                 "the same household has the same key every year"),
+        "review_year": ("int64", "Review year (rà soát at the end of the year)"),
+        "district_code": ("str", "GSO district code"),
+        "commune_code": ("str", "Commune code as recorded (5 digits when valid)"),
+        "area": ("str", "rural / urban"),
+        "household_size": ("int64", "Household members as recorded"),
+        "income_per_capita": ("float64", "Income, VND per person per month"),
+        "score_a": ("float64", "Score A (income proxy); NaN when empty (2021)"),
+        **{code: ("int64", f"Indicator {code[1:]} {name}: 1 deprived, 0 not (as recorded)")
+           for code, name in REGISTER_INDICATORS.items()},
+        "score_b": ("float64", "Score B as recorded"),
+        "recorded_class": ("str", "poor / near_poor / average / none, as the commune recorded"),
+        "ethnic_minority": ("bool", "Ethnic-minority household"),
+        "standard": ("str", "Poverty standard of the review year: qd59_2015 (2021) / nd07_2021 (2022–2024)"),
+        "expected_score_b": ("int64", "10 × number of indicators equal to 1 (pipeline.poverty_standard)"),
+        "expected_class": ("str", "Class the standard in force gives from area, income, A and B; '' if undecidable"),
+        "has_anomaly": ("bool", "The row breaks at least one audit rule (see register_audit)"),
+        **_REG_PROV,
+    },
+    "register_audit": {
+        "review_year": ("int64", "Review year"),
+        "district_code": ("str", "GSO district code"),
+        "commune_code": ("str", "Commune code as recorded"),
+        "household_key": ("str", "Pseudonymised household (never the household id)"),
+        **_REG_PROV,
+        "rule": ("str", "class_inconsistent / score_b_mismatch / duplicate_id_across_districts / "
+                        "duplicate_id_in_district / impossible_value"),
+        "column": ("str", "Vietnamese header of the column the rule is about"),
+        "detail": ("str", "What is wrong, in Vietnamese, with the values involved (no personal values)"),
+    },
+    "district_poverty": {
+        "review_year": ("int64", "Review year"),
+        "district_code": _DISTRICT_OR_PROVINCE,
+        "standard": ("str", "Poverty standard of the review year"),
+        "households": ("int64", "Register rows (households as recorded; rows with anomalies included)"),
+        "poor_hh": ("int64", "Households recorded poor"),
+        "near_poor_hh": ("int64", "Households recorded near-poor"),
+        "average_hh": ("int64", "Households recorded average living standard (none under QĐ 59, 2021)"),
+        "poor_rate_pct": ("float64", "100 × poor_hh / households"),
+        "near_poor_rate_pct": ("float64", "100 × near_poor_hh / households"),
+        "anomaly_hh": ("int64", "Rows with at least one audit finding (counted in the figures above)"),
+        "af_poor_hh": ("int64", "Alkire–Foster multidimensionally poor: ≥ 3 of 12 indicators equal to 1 (B ≥ 30)"),
+        "af_h": ("float64", "Alkire–Foster headcount ratio H = af_poor_hh / households (0–1)"),
+        "af_a": ("float64", "Alkire–Foster intensity A = mean share of the 12 indicators among the AF poor (0–1; NaN if none)"),
+        "af_m0": ("float64", "Adjusted headcount ratio M0 = H × A (0–1)"),
+        **_SYNTHETIC,
+    },
+    "district_deprivation": {
+        "review_year": ("int64", "Review year"),
+        "district_code": _DISTRICT_OR_PROVINCE,
+        "indicator": ("str", "d01 … d12"),
+        "indicator_name": ("str", "Vietnamese name of the indicator (NĐ 07/2021)"),
+        "households": ("int64", "Households of the district-year"),
+        "deprived_hh": ("int64", "Households deprived in the indicator (cell = 1): the raw headcount"),
+        "deprived_pct": ("float64", "100 × deprived_hh / households"),
+        "deprived_poor_hh": ("int64", "Of those, households recorded poor"),
+        "deprived_near_poor_hh": ("int64", "Of those, households recorded near-poor"),
+        "censored_hh": ("int64", "Deprived in the indicator and multidimensionally poor (≥ 3 deprivations)"),
+        "censored_pct": ("float64", "Censored headcount ratio, 100 × censored_hh / households"),
+        "contribution_pct": ("float64", "Contribution to M0: 100 × (censored ratio × 1/12) / M0; sums to 100 over "
+                                        "the 12 indicators; NaN when M0 = 0"),
+        **_SYNTHETIC,
+    },
+    "district_flows": {
+        "previous_year": ("int64", "Review year the flows start from"),
+        "review_year": ("int64", "Review year they end in (previous_year + 1)"),
+        "district_code": _DISTRICT_OR_PROVINCE,
+        "poor_start": ("int64", "Poor at previous_year"),
+        "poor_stayed": ("int64", "Poor at both reviews"),
+        "poor_to_near_poor": ("int64", "Out: poor → near-poor (trở thành cận nghèo)"),
+        "poor_exited": ("int64", "Out: poor → above the near-poor line, average or none (vượt chuẩn, thoát nghèo)"),
+        "poor_left": ("int64", "Out, other: poor household no longer on the district's register (giảm khác)"),
+        "near_poor_to_poor": ("int64", "In: near-poor → poor (từ cận nghèo thành nghèo)"),
+        "re_poor": ("int64", "In: above the line at previous_year, poor again, poor in an earlier review (tái nghèo)"),
+        "new_poor": ("int64", "In: above the line at previous_year, poor for the first time (phát sinh mới)"),
+        "new_household_poor": ("int64", "In, other: poor household not on the previous register (new or moved in; tăng khác)"),
+        "poor_end": ("int64", "Poor at review_year"),
+        "poor_identity_gap": ("int64", "poor_end − (poor_start − outflows + inflows); always 0"),
+        "near_poor_start": ("int64", "Near-poor at previous_year"),
+        "near_poor_stayed": ("int64", "Near-poor at both reviews"),
+        "near_poor_exited": ("int64", "Out: near-poor → average or none (thoát cận nghèo)"),
+        "near_poor_left": ("int64", "Out, other: near-poor household no longer on the register"),
+        "above_to_near_poor": ("int64", "In: average or none → near-poor"),
+        "new_household_near_poor": ("int64", "In, other: near-poor household not on the previous register"),
+        "near_poor_end": ("int64", "Near-poor at review_year"),
+        "near_poor_identity_gap": ("int64", "near_poor_end − (near_poor_start − near_poor_to_poor − near_poor_exited − "
+                                            "near_poor_left + poor_to_near_poor + above_to_near_poor + "
+                                            "new_household_near_poor); always 0"),
+        **_SYNTHETIC,
+    },
+    "register_inputs": {
+        "file": ("str", "File under data/raw (registers/<year>/ho_<district>_<year>.csv, registers/SYNTHETIC.json)"),
+        "kind": ("str", "register / synthetic_manifest"),
+        "sha256": ("str", "SHA-256 of the file's bytes"),
+        "bytes": ("int64", "Size in bytes"),
+        "rows": ("int64", "Data rows read (0 for the manifest)"),
+    },
+}

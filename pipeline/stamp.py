@@ -29,10 +29,12 @@ GROUPS: dict[str, tuple[Path, tuple[str, ...], tuple[str, ...]]] = {
     "generator": (INPUT_STAMPS / "generator.sha256", ("pipeline/synthetic_register.py", "pipeline/poverty_standard.py",
                                                      "pipeline/atomic.py", "pipeline/vn.py", "pipeline/paths.py",
                                                      "data/raw/districts.csv"), ()),
+    "registers": (INPUT_STAMPS / "registers.sha256", ("data/raw/registers/*/ho_*.csv", "data/raw/registers/*/ho_*.xlsx",
+                                                     "data/raw/registers/SYNTHETIC.json"), ()),
     "processed": (OUTPUT_STAMPS / "processed.sha256", ("data/processed/*.parquet",), ("validation_results.parquet",)),
     "validated": (OUTPUT_STAMPS / "validated.sha256", ("data/processed/validation_results.parquet",), ()),
 }
-INPUT_GROUPS = ("raw", "code", "suites", "notebooks", "lock", "generator")
+INPUT_GROUPS = ("raw", "code", "suites", "notebooks", "lock", "generator", "registers")
 
 
 def listing(patterns: tuple[str, ...], excluded: tuple[str, ...], root: Path = ROOT) -> str:

@@ -108,8 +108,9 @@ def district_note_md(data: ReportData) -> str:
         f"**Báo cáo cấp huyện – {d.name} (mã {d.code}).** Chỉ các bảng có chiều huyện được lọc theo huyện: "
         "các dòng kinh phí ghi mã huyện này và các chỉ tiêu kế hoạch nêu tên huyện. Các bảng khác (tổng kinh phí, "
         "kết quả chính sách, chuỗi số liệu nghèo, đối chiếu) là **số liệu toàn tỉnh**.\n\n"
-        "**Số liệu nghèo của huyện (số hộ nghèo, tỷ lệ hộ nghèo) sẽ lấy từ danh sách hộ nghèo (sổ hộ), "
-        "hiện chưa có trong dự án**; báo cáo này chưa có số liệu đó."
+        + ("Số liệu nghèo của huyện (số hộ, tỷ lệ, thiếu hụt, diễn biến) lấy từ sổ rà soát hộ nghèo, ở phần "
+           "«Nghèo đa chiều theo huyện»." if not data.district_poverty.empty else
+           "**Số liệu nghèo của huyện sẽ lấy từ sổ rà soát hộ nghèo, hiện chưa có trong dự án.**")
     )
 
 

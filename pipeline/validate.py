@@ -2,7 +2,9 @@
 
 Every processed table in schema.PROCESSED_TABLES is checked against expectations/<table>.json
 (suite name = table name; the JSON files are the reviewed source of truth, see
-expectations/README.md). This is the only module that imports great_expectations, so a GX
+expectations/README.md), and so is every household-register table of schema.REGISTER_TABLES
+(written by `python -m pipeline registers`) when data/raw/registers holds register files or
+the tables are present. This is the only module that imports great_expectations, so a GX
 upgrade touches one file.
 
 The gate is strict: if any expectation fails, validation_results.parquet is deleted (a stale
@@ -119,9 +121,14 @@ def expectation_column(kwargs: dict) -> str:
 
 # ---------------------------------------------------------------- running GX
 
+def table_columns(name: str) -> dict[str, tuple[str, str]]:
+    """The data dictionary entry of a validated table: plan tables first, then register tables."""
+    return {**schema.PROCESSED_TABLES, **schema.REGISTER_TABLES}[name]
+
+
 def provenance_columns(name: str) -> list[str]:
     """Columns naming the raw file and line of a row (none for derived tables)."""
-    columns = schema.PROCESSED_TABLES[name]
+    columns = table_columns(name)
     return [c for c in PROVENANCE_COLUMNS if c in columns]
 
 
@@ -200,17 +207,20 @@ def expectation_successes(context, name: str, df: pd.DataFrame, positions: list[
 def validate_tables(tables: dict[str, pd.DataFrame], data_docs_dir: Path | None) -> pd.DataFrame:
     """Run every table's suite and return one tidy row per expectation (see RESULT_DTYPES).
 
-    Rows follow schema.PROCESSED_TABLES order, then suite order. With data_docs_dir, the Data Docs
-    site is rebuilt there from these results (built aside, then swapped into place).
+    Rows follow schema.PROCESSED_TABLES order, then schema.REGISTER_TABLES order, then suite order.
+    With data_docs_dir, the Data Docs site is rebuilt there from these results (built aside, then
+    swapped into place).
     """
-    unknown = sorted(set(tables) - set(schema.PROCESSED_TABLES))
+    known = [*schema.PROCESSED_TABLES, *schema.REGISTER_TABLES]
+    unknown = sorted(set(tables) - set(known))
     if unknown:
-        raise PipelineError(f"Không có bộ kiểm tra cho bảng: {', '.join(unknown)} (không có trong schema.PROCESSED_TABLES).")
+        raise PipelineError(f"Không có bộ kiểm tra cho bảng: {', '.join(unknown)} "
+                            "(không có trong schema.PROCESSED_TABLES hay schema.REGISTER_TABLES).")
     rows: list[dict] = []
     with utc_local_time():
         context = new_context()
         run_id = run_identifier()
-        for name in (n for n in schema.PROCESSED_TABLES if n in tables):
+        for name in (n for n in known if n in tables):
             df = tables[name].reset_index(drop=True)  # index = row position, used for derived tables
             for result in _run_table(context, name, df, run_id):
                 rows.append(_result_row(name, df, result))
@@ -225,7 +235,8 @@ def utc_local_time():
 
     GX shows run times in the machine's local zone (RunIdentifierSchema.set_run_time_tz(None),
     tzlocal in the Data Docs index; validation pages even label that local time "Z"), so without
-    this the Data Docs bytes depend on TZ.
+    this the Data Docs bytes depend on TZ. tzlocal's cache is left at UTC afterwards: only GX reads
+    it, and GX runs inside this block (reloading it for a TZ tzlocal cannot parse would raise).
     """
     import tzlocal
 
@@ -241,7 +252,6 @@ def utc_local_time():
         else:
             os.environ["TZ"] = saved
         time.tzset()
-        tzlocal.reload_localzone()
 
 
 # ---------------------------------------------------------------- results -> tidy rows
@@ -358,6 +368,7 @@ def normalise_html(html: str) -> str:
 def build_data_docs(context, target: Path) -> None:
     """Render the site into a sibling temp folder, then swap it in: a crash never leaves half a tree."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-new-", dir=target.parent))
     try:
         context.add_data_docs_site(
@@ -378,6 +389,13 @@ def build_data_docs(context, target: Path) -> None:
         raise
 
 
+def _remove_leftovers(target: Path) -> None:
+    """Staging/old folders of a run that was killed (SIGKILL leaves no chance to clean up): hidden, but not kept."""
+    for kind in ("new", "old"):
+        for stale in sorted(target.parent.glob(f".{target.name}-{kind}-*")):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def _swap_directory(new: Path, target: Path) -> None:
     if not target.exists():
         os.replace(new, target)
@@ -391,14 +409,32 @@ def _swap_directory(new: Path, target: Path) -> None:
 # ---------------------------------------------------------------- command
 
 def read_processed_tables() -> dict[str, pd.DataFrame]:
-    """Every table of schema.PROCESSED_TABLES from data/processed; a missing one is a user error."""
+    """Every table of schema.PROCESSED_TABLES from data/processed, then the register tables; a missing one is a user error."""
     tables = {}
     for name in schema.PROCESSED_TABLES:
         path = paths.processed_table(name)
         if not path.is_file():
             raise PipelineError(f"Thiếu bảng {name} ({_relative(path)}). Hãy chạy `make data` trước khi kiểm tra.")
         tables[name] = pd.read_parquet(path)
-    return tables
+    return tables | read_register_tables()
+
+
+def read_register_tables() -> dict[str, pd.DataFrame]:
+    """The household-register tables: all of them, or none when there are no registers and no register tables.
+
+    Missing tables are an error when data/raw/registers holds register files (the stage was not run) or
+    when only some are present (a partial set is never validated as if it were complete).
+    """
+    from pipeline.register import has_register_files
+
+    present = {name: paths.processed_table(name).is_file() for name in schema.REGISTER_TABLES}
+    if not any(present.values()) and not has_register_files():
+        return {}
+    missing = [name for name, found in present.items() if not found]
+    if missing:
+        raise PipelineError(f"Thiếu bảng sổ hộ {', '.join(missing)} ({_relative(paths.PROCESSED)}). "
+                            "Hãy chạy `make registers` (python -m pipeline registers) trước khi kiểm tra.")
+    return {name: pd.read_parquet(paths.processed_table(name)) for name in schema.REGISTER_TABLES}
 
 
 def run() -> Path:

@@ -58,7 +58,11 @@ def rebuild(root: Path, record: dict) -> None:
     if record.get("source_date_epoch"):
         env["SOURCE_DATE_EPOCH"] = record["source_date_epoch"]
     district = record["parameters"].get("district") or ""
-    for command in (["build"], ["validate"], ["render", "--year", str(record["parameters"]["year"]), "--district", district]):
+    registers = ["registers"] if any((root / "data" / "raw" / "registers").glob("*/ho_*")) else []
+    for command in (["build"], registers, ["validate"],
+                    ["render", "--year", str(record["parameters"]["year"]), "--district", district]):
+        if not command:
+            continue
         done = subprocess.run([sys.executable, "-m", "pipeline", *command], cwd=root, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise PipelineError(f"Dựng lại thất bại ở bước {command[0]} / rebuild failed: {done.stderr.strip()[-800:]}")

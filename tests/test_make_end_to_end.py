@@ -23,7 +23,7 @@ def project(tmp_path_factory) -> Path:
     for name in COPIED:
         source = paths.ROOT / name
         if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "registers"))
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
         else:
             shutil.copy2(source, root / name)
     # The shared .venv is up to date: its lock stamp is copied with its mtime (make test wrote it).
@@ -139,3 +139,22 @@ def test_verify_passes_and_names_a_raw_file_changed_by_one_byte(project):
     assert result.returncode != 0
     assert "data/raw/districts.csv: tệp đầu vào đã đổi / input changed" in result.stderr
     assert "reports/2022/annual_report.html" in result.stderr
+
+
+def test_reports_writes_the_province_every_district_and_an_index(project):
+    result = make(project, "reports", "YEAR=2022")
+    assert result.returncode == 0, result.stdout + result.stderr
+    folder = project / "reports" / "2022"
+    districts = sorted((folder / "districts").glob("*.html"))
+    assert len(districts) == 11 and (folder / "annual_report.html").exists()
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert index.count("<a href=\"districts/") == 11 and "annual_report.html" in index
+    assert "synthetic" in index.lower()
+    assert "http://" not in index and "https://" not in index
+
+
+def test_a_2024_district_report_renders(project):
+    result = make(project, "report", "YEAR=2024", "DISTRICT=181")
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (project / "reports" / "2024" / "districts" / "huyen-binh-gia.html").read_text(encoding="utf-8")
+    assert "Nghèo đa chiều theo huyện" in html and "SỐ LIỆU TỔNG HỢP (SYNTHETIC)" in html

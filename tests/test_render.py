@@ -99,10 +99,11 @@ def test_each_render_writes_html_notebook_and_a_workbook(project):
         assert '"year": ' + str(year) in notebook and "start_time" not in notebook
 
 
-def test_district_report_is_filtered_and_says_household_data_is_still_missing(project):
+def test_district_report_is_filtered_and_shows_its_register_figures(project):
     root, _ = project
     html = report(root, 2022, "districts/huyen-binh-gia").read_text(encoding="utf-8")
-    assert "Huyện Bình Gia" in html and "sổ hộ" in html
+    assert "Huyện Bình Gia" in html and "Nghèo đa chiều theo huyện" in html
+    assert "SỐ LIỆU TỔNG HỢP (SYNTHETIC)" in html  # synthetic registers are labelled as such
     assert 'href="../../data_docs/index.html"' in html
     assert (root / "reports" / "2022" / "districts" / "huyen-binh-gia.xlsx").exists()
 

@@ -348,3 +348,10 @@ def test_credit_chart_and_empty_data_charts(processed):
     assert charts.credit_by_group(data.policy_results).axes
     empty = charts.capital_split(data.stated_totals, 2021)  # 2021 has no ĐTPT / sự nghiệp split at the root
     assert not empty.axes[0].axison
+
+
+def test_district_after_2024_explains_the_2025_reform(processed):
+    with pytest.raises(PipelineError, match="1/7/2025"):
+        report_data.check_params(2025, "181", processed)
+    assert report_data.district_codes_for(2025, processed) == []
+    assert report_data.district_codes_for(2022, processed) == sorted(row["district_code"] for row in DISTRICTS)

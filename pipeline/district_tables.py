@@ -1,0 +1,203 @@
+"""Display tables and charts of the household-register sections (districts, deprivations, flows, audit).
+
+Published tables suppress small cells: a count of fewer than SUPPRESS_BELOW households is shown as
+"<10", and so is any rate computed from it, so no small group of households can be singled out.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from pipeline import charts
+from pipeline.report_data import PROVINCE_CODE, ReportData
+from pipeline.tables import number, rate
+from pipeline.vn import format_vn_number
+
+SUPPRESS_BELOW = 10
+SUPPRESSED = f"<{SUPPRESS_BELOW}"
+# Reduction targets of the plan (B.II.2): 3 points a year in the province, 5 in poor districts.
+TARGET_FALL_PP = 3.0
+TARGET_FALL_POOR_DISTRICT_PP = 5.0
+FLOW_LABELS = {
+    "poor_start": "Hộ nghèo đầu kỳ", "poor_to_near_poor": "Thoát nghèo, thành cận nghèo",
+    "poor_exited": "Thoát nghèo, vượt chuẩn cận nghèo", "poor_left": "Không còn trong sổ (chuyển đi, tách, nhập…)",
+    "near_poor_to_poor": "Từ cận nghèo thành nghèo", "re_poor": "Tái nghèo", "new_poor": "Phát sinh nghèo mới",
+    "new_household_poor": "Hộ mới có trong sổ, là hộ nghèo", "poor_end": "Hộ nghèo cuối kỳ",
+}
+RULE_LABELS = {
+    "class_inconsistent": "Phân loại không khớp điểm A, B", "score_b_mismatch": "Điểm B khác 10 × số chỉ số thiếu hụt",
+    "duplicate_id_across_districts": "Cùng mã hộ ở hai huyện", "impossible_value": "Giá trị không thể có",
+}
+
+
+def count(value: object) -> str:
+    return SUPPRESSED if pd.notna(value) and value < SUPPRESS_BELOW else number(value)
+
+
+def rate_of(value: object, base: object) -> str:
+    return SUPPRESSED if pd.notna(base) and base < SUPPRESS_BELOW else rate(value)
+
+
+def synthetic_notice_md(data: ReportData) -> str:
+    if not data.synthetic_registers:
+        return ""
+    return ("**⚠ SỐ LIỆU TỔNG HỢP (SYNTHETIC), KHÔNG PHẢI SỐ LIỆU CHÍNH THỨC.** Số liệu cấp huyện, xã và hộ trong phần "
+            "này được tính từ sổ rà soát giả lập (`make sample-data`) để chạy thử quy trình; chỉ tổng số hộ nghèo, cận "
+            "nghèo toàn tỉnh năm 2021 và 2024 bằng số đã công bố, năm 2022–2023 là nội suy. Ô dưới "
+            f"{SUPPRESS_BELOW} hộ được ẩn (ghi «{SUPPRESSED}»).")
+
+
+def _year_rows(data: ReportData) -> pd.DataFrame:
+    return data.district_poverty[data.district_poverty["review_year"] == data.year]
+
+
+def comparison_table(data: ReportData) -> pd.DataFrame:
+    """Every district of the year beside the province: households, poor and near-poor counts and rates, M0."""
+    rows = _year_rows(data)
+    if rows.empty:
+        return pd.DataFrame()
+    names = dict(zip(data.districts["district_code"], data.districts["district_name"]))
+    flags = dict(zip(data.districts["district_code"], data.districts["poor_2021_2025" if data.year > 2020 else "poor_2016_2020"]))
+    ordered = pd.concat([rows[rows["district_code"] != PROVINCE_CODE].sort_values("district_code"),
+                         rows[rows["district_code"] == PROVINCE_CODE]])
+    return pd.DataFrame({
+        "Mã": ordered["district_code"],
+        "Đơn vị": [names.get(c, "Toàn tỉnh") for c in ordered["district_code"]],
+        "Huyện nghèo": ["Có" if flags.get(c) else ("" if c == PROVINCE_CODE else "Không") for c in ordered["district_code"]],
+        "Số hộ": ordered["households"].map(count),
+        "Hộ nghèo": ordered["poor_hh"].map(count),
+        "Tỷ lệ nghèo (%)": [rate_of(r, n) for r, n in zip(ordered["poor_rate_pct"], ordered["poor_hh"])],
+        "Hộ cận nghèo": ordered["near_poor_hh"].map(count),
+        "Tỷ lệ cận nghèo (%)": [rate_of(r, n) for r, n in zip(ordered["near_poor_rate_pct"], ordered["near_poor_hh"])],
+        "M0 (Alkire–Foster)": [format_vn_number(v, 3) for v in ordered["af_m0"]],
+    }).reset_index(drop=True)
+
+
+def comparison_highlight(table: pd.DataFrame, code: str | None) -> pd.Series:
+    return table["Mã"].eq(code) if code else table["Mã"].eq(PROVINCE_CODE)
+
+
+def deprivation_table(data: ReportData) -> pd.DataFrame:
+    """The 12 indicators: share of households deprived (district and province), censored share, contribution to M0."""
+    code = data.district.code if data.district else PROVINCE_CODE
+    rows = data.district_deprivation
+    own, province = rows[rows["district_code"] == code], rows[rows["district_code"] == PROVINCE_CODE]
+    if own.empty:
+        return pd.DataFrame()
+    merged = own.merge(province[["indicator", "deprived_pct"]], on="indicator", suffixes=("", "_province"))
+    return pd.DataFrame({
+        "Chỉ số": merged["indicator"].str.upper(),
+        "Tên chỉ số": merged["indicator_name"],
+        "Hộ thiếu hụt": merged["deprived_hh"].map(count),
+        "Tỷ lệ thiếu hụt (%)": [rate_of(r, n) for r, n in zip(merged["deprived_pct"], merged["deprived_hh"])],
+        "Toàn tỉnh (%)": merged["deprived_pct_province"].map(rate),
+        "Thiếu hụt ở hộ nghèo đa chiều (%)": [rate_of(r, n) for r, n in zip(merged["censored_pct"], merged["censored_hh"])],
+        "Đóng góp vào M0 (%)": merged["contribution_pct"].map(rate),
+    })
+
+
+def progress_table(data: ReportData) -> pd.DataFrame:
+    """Poor rate per review year up to the report's year, yearly fall against the plan's target."""
+    if data.district is None:
+        return pd.DataFrame()
+    rows = data.district_poverty[(data.district_poverty["district_code"] == data.district.code)
+                                 & (data.district_poverty["review_year"] <= data.year)].sort_values("review_year")
+    target = TARGET_FALL_POOR_DISTRICT_PP if data.district.poor_2021_2025 else TARGET_FALL_PP
+    falls = -rows["poor_rate_pct"].diff()
+    standard_changed = rows["standard"].ne(rows["standard"].shift())
+    verdicts = []
+    for fall, changed, first in zip(falls, standard_changed, range(len(rows))):
+        if first == 0:
+            verdicts.append("")
+        elif changed:
+            verdicts.append("đổi chuẩn nghèo: không so sánh được")
+        else:
+            verdicts.append("đạt" if fall >= target else "chưa đạt")
+    return pd.DataFrame({
+        "Năm rà soát": rows["review_year"].astype(str),
+        "Chuẩn nghèo": rows["standard"].map({"qd59_2015": "QĐ 59/2015", "nd07_2021": "NĐ 07/2021"}),
+        "Tỷ lệ nghèo (%)": [rate_of(r, n) for r, n in zip(rows["poor_rate_pct"], rows["poor_hh"])],
+        "Giảm so với năm trước (điểm %)": [rate(f) if i else "" for i, f in enumerate(falls)],
+        "Mục tiêu giảm (điểm %/năm)": [rate(target) if i else "" for i in range(len(rows))],
+        "Đánh giá": verdicts,
+    })
+
+
+def flows_table(data: ReportData) -> pd.DataFrame:
+    """Diễn biến hộ nghèo from the previous review to this one (end = start − outflows + inflows)."""
+    code = data.district.code if data.district else PROVINCE_CODE
+    rows = data.district_flows[data.district_flows["district_code"] == code]
+    if rows.empty:
+        return pd.DataFrame()
+    row = rows.iloc[0]
+    return pd.DataFrame({"Diễn biến hộ nghèo": list(FLOW_LABELS.values()),
+                         f"{int(row['previous_year'])} → {int(row['review_year'])}": [count(row[c]) for c in FLOW_LABELS]})
+
+
+def audit_table(data: ReportData) -> pd.DataFrame:
+    """Households breaking a rule, by rule and commune (district report) or by district (province report)."""
+    audit = data.register_audit
+    by = "commune_code"
+    if data.district is not None:
+        audit = audit[audit["district_code"] == data.district.code]
+    else:
+        by = "district_code"
+    if audit.empty:
+        return pd.DataFrame()
+    counts = audit.groupby([by, "rule"])["household_key"].nunique().unstack(fill_value=0)
+    counts = counts.reindex(columns=[r for r in RULE_LABELS if r in counts.columns])
+    table = counts.rename(columns=RULE_LABELS).map(number).reset_index()
+    return table.rename(columns={"commune_code": "Mã xã", "district_code": "Mã huyện"})
+
+
+def comparison_chart(data: ReportData) -> Figure:
+    """Poor rate of every district in the year, the report's district highlighted, the province as a line."""
+    rows = _year_rows(data)
+    districts = rows[rows["district_code"] != PROVINCE_CODE].sort_values("poor_rate_pct")
+    province = rows[rows["district_code"] == PROVINCE_CODE]["poor_rate_pct"]
+    names = dict(zip(data.districts["district_code"], data.districts["district_name"]))
+    title = f"Tỷ lệ hộ nghèo theo huyện, rà soát năm {data.year} (%)"
+    fig = charts._figure(9.5, 3.6, f"Biểu đồ thanh ngang: {title}.")
+    ax = fig.add_subplot()
+    chosen = data.district.code if data.district else None
+    colours = ["#c0392b" if c == chosen else "#1f5f99" for c in districts["district_code"]]
+    ax.barh([names.get(c, c) for c in districts["district_code"]], districts["poor_rate_pct"], color=colours)
+    if not province.empty:
+        ax.axvline(province.iloc[0], color="#333", linestyle="--", linewidth=1)
+        ax.text(province.iloc[0], len(districts) - 0.4, f" Toàn tỉnh {rate(province.iloc[0])} %", fontsize=8, va="top")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    charts._vn_ticks(ax.xaxis, 0, " %")
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def deprivation_chart(data: ReportData) -> Figure:
+    """Share of households deprived per indicator: the district (or province) against the province."""
+    table = data.district_deprivation
+    code = data.district.code if data.district else PROVINCE_CODE
+    own = table[table["district_code"] == code].set_index("indicator")
+    province = table[table["district_code"] == PROVINCE_CODE].set_index("indicator")
+    title = f"Tỷ lệ hộ thiếu hụt theo 12 chỉ số, rà soát năm {data.year} (%)"
+    fig = charts._figure(9.5, 3.8, f"Biểu đồ cột: {title}.")
+    ax = fig.add_subplot()
+    positions = range(len(own))
+    label = data.district.name if data.district else "Toàn tỉnh"
+    ax.bar([p - 0.2 for p in positions], own["deprived_pct"], width=0.4, color="#c0392b", label=label)
+    ax.bar([p + 0.2 for p in positions], province.loc[own.index, "deprived_pct"], width=0.4, color="#9db7d5", label="Toàn tỉnh")
+    ax.set_xticks(list(positions), [i.upper() for i in own.index], fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    charts._vn_ticks(ax.yaxis, 0, " %")
+    ax.legend(fontsize=8, frameon=False)
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def sheets(data: ReportData) -> dict[str, pd.DataFrame]:
+    """The register tables for the report's workbook."""
+    tables = {"So sánh các huyện": comparison_table(data), "Thiếu hụt theo chỉ số": deprivation_table(data),
+            "Tiến độ giảm nghèo": progress_table(data), "Diễn biến hộ nghèo": flows_table(data),
+            "Hộ vi phạm quy tắc": audit_table(data)}
+    return {name: table for name, table in tables.items() if not table.empty}

@@ -1,0 +1,847 @@
+"""The household-register stage (pipeline/register.py) on registers made by the generator.
+
+(a) the audit finds exactly the anomalies the generator manifest lists, by kind and by (file, line);
+(b) province and district totals equal the manifest's targets, and on the shipped full-scale registers
+    the published province figures (domain.md §7.1, written out by hand below);
+(c) no personal value of the registers (head's name, ID number, address, raw household id) appears in any
+    file the stage and the GX gate write, scanned as bytes and as text (parquet cells, zip members);
+(e) unreadable input stops with a RawDataError naming file, line and column;
+and the GX suites of the register tables: the stage's output passes them, and each expectation fails on a
+copy broken for it alone. Aggregates on hand-written frames: tests/test_register_aggregates.py.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import __main__ as cli
+from pipeline import paths, register, schema, synthetic_register as sr, validate
+from pipeline.errors import PipelineError, RawDataError
+from tests.test_expectations import (EXTRA_COLUMN, NO_ROWS, TABLE, Breaker, blank, condition_columns, duplicate,
+                                     put, retype)
+
+SCALE = 0.02
+SEED = 11
+# Published province figures (domain.md §7.1, NĐ 07/2021 table), copied by hand: (households, poor, near-poor).
+# Households = round(poor / published rate): 23,511 / 12.20 % = 192,713.1; 6,912 / 3.36 % = 205,714.3.
+PUBLISHED = {2021: (192_713, 23_511, 23_247), 2024: (205_714, 6_912, 16_451)}
+PERSONAL_HEADERS = ("Họ và tên chủ hộ", "Số CCCD/CMND", "Địa chỉ", "Mã hộ")
+DUPLICATE = "duplicate_id_across_districts"
+KEY_ENV = register.PSEUDONYM_KEY_ENV
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.fixture(autouse=True)
+def pseudonym_key(monkeypatch):
+    """A key for tests that edit registers (an edited file is no longer the synthetic sample); tests of the
+    demo key remove it."""
+    monkeypatch.setenv(KEY_ENV, "test-key-for-edited-registers-0123")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """A small synthetic province (≈ 4k households a year) and its generator manifest."""
+    out = tmp_path_factory.mktemp("sample") / "registers"
+    manifest = sr.generate(out, seed=SEED, scale=SCALE)
+    return out, manifest
+
+
+@pytest.fixture(scope="module")
+def tables(sample):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(KEY_ENV, raising=False)
+        return register.build_tables(sample[0])
+
+
+@pytest.fixture(scope="module")
+def project(sample, tmp_path_factory):
+    """A project root whose data/raw/registers is the sample; `python -m pipeline registers` and the GX gate
+    on the register tables are run there, writing data/processed/, reports/run_log.jsonl and reports/data_docs/."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(sample[0], root / "data" / "raw" / "registers")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(KEY_ENV, raising=False)
+        for name, value in (("ROOT", root), ("RAW", root / "data" / "raw"), ("PROCESSED", root / "data" / "processed"),
+                            ("REPORTS", root / "reports"), ("DATA_DOCS", root / "reports" / "data_docs")):
+            mp.setattr(paths, name, value)
+        paths.PROCESSED.mkdir(parents=True)
+        assert cli.main(["registers"]) == 0
+        written = {name: pd.read_parquet(paths.processed_table(name)) for name in schema.REGISTER_TABLES}
+        results = validate.validate_tables(written, paths.DATA_DOCS)
+    return root, results
+
+
+def located(file: str, line: int) -> tuple[str, int]:
+    """A manifest location as register_audit names it (source_file is relative to data/raw)."""
+    return f"{register.REGISTERS_SUBDIR}/{file}", int(line)
+
+
+# ---------------------------------------------------------------- (a) the planted anomalies, exactly
+
+def test_audit_finds_exactly_the_planted_anomalies(sample, tables):
+    _, manifest = sample
+    audit = tables["register_audit"]
+    found = {(r.rule, r.source_file, r.source_row) for r in audit.itertuples()}
+    planted = {(a["kind"], *located(a["file"], a["line"])) for a in manifest["anomalies"] if a["kind"] != DUPLICATE}
+    # A duplicated id is reported on every row that carries it: the copy and the household it was copied from.
+    planted |= {(DUPLICATE, *located(place["file"], place["line"])) for a in manifest["anomalies"]
+                if a["kind"] == DUPLICATE for place in (a, a["also_in"])}
+    assert found == planted
+    assert len(audit) == len(found)  # one finding per row here: every planted row breaks exactly one rule
+
+
+def test_audit_counts_by_kind_match_the_manifest(sample, tables):
+    _, manifest = sample
+    counts = tables["register_audit"]["rule"].value_counts().to_dict()
+    expected = {kind: v["total"] * (2 if kind == DUPLICATE else 1) for kind, v in manifest["anomaly_counts"].items()}
+    assert counts == expected
+    assert set(expected) == {"class_inconsistent", "score_b_mismatch", DUPLICATE, "impossible_value"}
+
+
+def test_impossible_values_name_the_planted_column(sample, tables):
+    _, manifest = sample
+    audit = tables["register_audit"]
+    found = {(r.source_file, r.source_row, r.column) for r in audit[audit["rule"] == "impossible_value"].itertuples()}
+    planted = {(*located(a["file"], a["line"]), a["column"]) for a in manifest["anomalies"] if a["kind"] == "impossible_value"}
+    assert found == planted
+
+
+def test_has_anomaly_flags_exactly_the_audited_rows(tables):
+    households, audit = tables["register_households"], tables["register_audit"]
+    flagged = set(zip(households.loc[households["has_anomaly"], "source_file"],
+                      households.loc[households["has_anomaly"], "source_row"]))
+    assert flagged == set(zip(audit["source_file"], audit["source_row"]))
+
+
+def test_audit_details_are_vietnamese_and_name_the_other_row_of_a_duplicate(sample, tables):
+    _, manifest = sample
+    audit = tables["register_audit"].set_index(["source_file", "source_row", "rule"])
+    entry = next(a for a in manifest["anomalies"] if a["kind"] == DUPLICATE)
+    detail = audit.loc[(*located(entry["file"], entry["line"]), DUPLICATE), "detail"]
+    partner = located(entry["also_in"]["file"], entry["also_in"]["line"])
+    assert detail == f"Mã hộ trùng với {partner[0]} dòng {partner[1]} (cùng năm {entry['year']})"
+    entry = next(a for a in manifest["anomalies"] if a["kind"] == "score_b_mismatch")
+    detail = audit.loc[(*located(entry["file"], entry["line"]), "score_b_mismatch"), "detail"]
+    assert detail.startswith(f"Điểm B = {entry['planted']} nhưng có {entry['original'] // 10} chỉ số thiếu hụt = 1")
+
+
+# ---------------------------------------------------------------- (b) totals
+
+def province(tables: dict, year: int) -> pd.Series:
+    poverty = tables["district_poverty"]
+    (index,) = poverty.index[(poverty["review_year"] == year) & (poverty["district_code"] == schema.PROVINCE_CODE)]
+    return poverty.loc[index]
+
+
+def test_province_totals_equal_the_manifest_targets(sample, tables):
+    _, manifest = sample
+    for year, target in manifest["targets"].items():
+        row = province(tables, int(year))
+        assert (row.households, row.poor_hh, row.near_poor_hh) == \
+            (target["households"], target["poor"], target["near_poor"]), year
+
+
+def test_district_counts_equal_the_manifest(sample, tables):
+    _, manifest = sample
+    poverty = tables["district_poverty"].set_index(["review_year", "district_code"])
+    for year, districts in manifest["district_counts"].items():
+        for code, counts in districts.items():
+            row = poverty.loc[(int(year), code)]
+            assert (row.households, row.poor_hh, row.near_poor_hh, row.average_hh) == \
+                (counts["rows"], counts["poor"], counts["near_poor"], counts["average"]), (year, code)
+
+
+def test_flows_match_the_manifest_within_the_duplicated_ids(sample, tables):
+    """The manifest counts flows by true identity; a copied id hides its own household for that year, so a
+    route count may differ by at most the number of duplicated ids of the two years. Start and end are exact."""
+    _, manifest = sample
+    flows = tables["district_flows"]
+    duplicates = manifest["province_counts"]
+    for pair, expected in manifest["flows"].items():
+        before, after = map(int, pair.split("-"))
+        (index,) = flows.index[(flows["review_year"] == after) & (flows["district_code"] == schema.PROVINCE_CODE)]
+        row = flows.loc[index]
+        assert (row.poor_start, row.poor_end, row.near_poor_start, row.near_poor_end) == \
+            (expected["poor_start"], expected["poor_end"], expected["near_poor_start"], expected["near_poor_end"])
+        tolerance = duplicates[str(before)]["duplicate_id_pairs"] + duplicates[str(after)]["duplicate_id_pairs"]
+        for route in ("poor_to_near_poor", "poor_exited", "poor_left", "near_poor_to_poor", "re_poor", "new_poor",
+                      "new_household_poor", "above_to_near_poor"):
+            assert abs(row[route] - expected[route]) <= tolerance, (pair, route)
+    assert (flows["poor_identity_gap"] == 0).all() and (flows["near_poor_identity_gap"] == 0).all()
+
+
+def full_scale_dir() -> Path | None:
+    """The shipped registers when they are the full-scale synthetic set (make sample-data), else None."""
+    directory = paths.RAW / register.REGISTERS_SUBDIR
+    manifest = directory / register.SYNTHETIC_MANIFEST
+    if not manifest.is_file() or json.loads(manifest.read_text(encoding="utf-8")).get("scale") != 1.0:
+        return None
+    return directory
+
+
+def fresh_processed_tables(directory: Path) -> dict[str, pd.DataFrame] | None:
+    """The register tables in data/processed when register_inputs shows they were made from exactly the files
+    now in `directory` (make test builds them first), else None."""
+    if not all(paths.processed_table(n).is_file() for n in schema.REGISTER_TABLES):
+        return None
+    recorded = pd.read_parquet(paths.processed_table("register_inputs")).set_index("file")["sha256"].to_dict()
+    current = {f"{register.REGISTERS_SUBDIR}/{p.relative_to(directory).as_posix()}": hashlib.sha256(p.read_bytes()).hexdigest()
+               for p in sorted(directory.rglob("*")) if p.is_file() and (p.name.startswith("ho_") or p.name == "SYNTHETIC.json")}
+    if recorded != current:
+        return None
+    return {n: pd.read_parquet(paths.processed_table(n)) for n in ("district_poverty", "register_audit")}
+
+
+@pytest.fixture(scope="module")
+def full_scale():
+    """The register tables of the shipped full-scale registers: data/processed's when made from exactly these
+    files, else the stage run here (≈ 8 s)."""
+    directory = full_scale_dir()
+    if directory is None:
+        pytest.skip("no full-scale registers in data/raw/registers (make sample-data)")
+    fresh = fresh_processed_tables(directory)
+    if fresh is not None:
+        return fresh
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(KEY_ENV, raising=False)
+        return register.build_tables(directory)
+
+
+def test_full_scale_province_totals_equal_the_published_figures(full_scale):
+    for year, (households, poor, near_poor) in PUBLISHED.items():
+        row = province(full_scale, year)
+        assert (row.households, row.poor_hh, row.near_poor_hh) == (households, poor, near_poor), year
+        assert round(row.poor_rate_pct, 2) == {2021: 12.20, 2024: 3.36}[year]
+
+
+def test_full_scale_audit_matches_the_shipped_manifest(full_scale):
+    manifest = json.loads((full_scale_dir() / register.SYNTHETIC_MANIFEST).read_text(encoding="utf-8"))
+    counts = full_scale["register_audit"]["rule"].value_counts().to_dict()
+    assert counts == {kind: v["total"] * (2 if kind == DUPLICATE else 1) for kind, v in manifest["anomaly_counts"].items()}
+
+
+# ---------------------------------------------------------------- (c) nothing personal in any output
+
+TOKEN = re.compile(r"[\w-]+")
+
+
+def personal_values(registers_dir: Path) -> set[str]:
+    """Every name, ID number, address and raw household id in the register files, read as text."""
+    values: set[str] = set()
+    for path in sorted(registers_dir.glob("*/ho_*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=list(PERSONAL_HEADERS), engine="pyarrow")
+        for header in PERSONAL_HEADERS:
+            values.update(frame[header].unique().tolist())
+    values.discard("")
+    return values
+
+
+def output_views(path: Path) -> tuple[list[str], str]:
+    """(texts to look for words in, the raw bytes as text). A parquet file is read as its cells and a zip (xlsx)
+    as its members, since their bytes are compressed; every other file is its bytes decoded."""
+    data = path.read_bytes()
+    raw = data.decode("utf-8", errors="replace")
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        return ["\n".join(map(str, table.column(c).unique().to_pylist())) for c in table.column_names], raw
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return [archive.read(n).decode("utf-8", errors="replace") for n in archive.namelist()], raw
+    return [raw], raw
+
+
+def leaks(folders: list[Path], values: set[str]) -> dict[str, list[str]]:
+    """{file: personal values found in it}. Values whose every word occurs in some output are candidates;
+    only those are searched for as substrings, in the texts and in the raw bytes (100k values × MBs of text
+    would otherwise take minutes)."""
+    views = {p: output_views(p) for folder in folders if folder.exists() for p in sorted(folder.rglob("*")) if p.is_file()}
+    assert views, "nothing to scan"
+    seen = {token for texts, _ in views.values() for text in texts for token in TOKEN.findall(text)}
+    candidates = [v for v in values if all(t in seen for t in TOKEN.findall(v))]
+    found = {}
+    for path, (texts, raw) in views.items():
+        hits = sorted(v for v in candidates if any(v in text for text in (*texts, raw)))
+        if hits:
+            found[str(path)] = hits
+    return found
+
+
+def test_scan_finds_a_planted_leak(sample, tmp_path):
+    """The scanner itself: a name, an ID number, an address and a raw id hidden in a parquet cell, an xlsx
+    cell and an HTML page are all found."""
+    frame = pd.read_csv(next(sample[0].glob("2022/ho_*.csv")), dtype=str, keep_default_na=False, nrows=3)
+    name, number, address = frame.loc[0, "Họ và tên chủ hộ"], frame.loc[1, "Số CCCD/CMND"], frame.loc[2, "Địa chỉ"]
+    raw_id = frame.loc[0, "Mã hộ"]
+    pd.DataFrame({"x": [f"hộ của {name}", "a"], "y": [number, "b"]}).to_parquet(tmp_path / "t.parquet")
+    pd.DataFrame({"x": [address]}).to_excel(tmp_path / "t.xlsx", index=False)
+    (tmp_path / "t.html").write_text(f"<td>{raw_id}</td>", encoding="utf-8")
+    found = leaks([tmp_path], personal_values(sample[0]))
+    assert found == {str(tmp_path / "t.parquet"): sorted([name, number]), str(tmp_path / "t.xlsx"): [address],
+                     str(tmp_path / "t.html"): [raw_id]}
+
+
+def test_no_personal_value_in_any_output_file(sample, project):
+    root, results = project
+    assert results["success"].all(), validate.format_failures(results)
+    written = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
+                     and not p.is_relative_to(root / "data" / "raw"))
+    assert "reports/run_log.jsonl" in written and any(p.startswith("reports/data_docs/") for p in written)
+    assert {f"data/processed/{n}.parquet" for n in schema.REGISTER_TABLES} <= set(written)
+    values = personal_values(sample[0])
+    assert len(values) > 4 * 3000  # names, ID numbers, addresses and ids of ≈ 4k households were collected
+    assert leaks([root / "data" / "processed", root / "reports"], values) == {}
+
+
+def test_no_personal_value_in_the_project_outputs():
+    """The working tree's own data/processed and reports (what make wrote), when the register stage has run."""
+    directory = paths.RAW / register.REGISTERS_SUBDIR
+    if not paths.processed_table("register_households").is_file() or not register.has_register_files(directory):
+        pytest.skip("the register stage has not run in this working tree")
+    assert leaks([paths.PROCESSED, paths.REPORTS], personal_values(directory)) == {}
+
+
+def test_register_tables_have_no_personal_columns(tables):
+    for name, frame in tables.items():
+        assert not set(frame.columns) & {"household_id", "head_name", "id_number", "address"}, name
+
+
+def test_registers_processed_data_and_reports_are_kept_out_of_git():
+    if not (paths.ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    probes = ["data/raw/registers/2022/ho_181_2022.csv", "data/raw/registers/SYNTHETIC.json",
+              "data/processed/register_households.parquet", "reports/run_log.jsonl"]
+    ignored = subprocess.run(["git", "check-ignore", *probes], cwd=paths.ROOT, capture_output=True, text=True)
+    assert ignored.stdout.split() == probes
+    tracked = subprocess.run(["git", "ls-files", "data/raw/registers"], cwd=paths.ROOT, capture_output=True, text=True)
+    assert tracked.stdout == ""
+
+
+# ---------------------------------------------------------------- the CLI and its run-log line
+
+def test_cli_writes_every_register_table_and_one_run_log_line(project):
+    root, _ = project
+    lines = [json.loads(x) for x in (root / "reports" / "run_log.jsonl").read_text(encoding="utf-8").splitlines()]
+    (record,) = [x for x in lines if x["stage"] == "registers"]
+    assert record["status"] == "ok" and record["warnings"] == []
+    assert len(record["inputs"]) == 44 + 1  # 11 districts × 4 years, and SYNTHETIC.json
+    assert sorted(o["file"] for o in record["outputs"]) == sorted(f"data/processed/{n}.parquet" for n in schema.REGISTER_TABLES)
+
+
+def test_a_second_run_writes_the_same_bytes(sample, tables, tmp_path, monkeypatch):
+    monkeypatch.delenv(KEY_ENV)
+    (tmp_path / "a").mkdir(); (tmp_path / "b").mkdir()
+    register.write_tables(tables, tmp_path / "a")
+    register.write_tables(register.build_tables(sample[0]), tmp_path / "b")
+    for name in schema.REGISTER_TABLES:
+        assert (tmp_path / "a" / f"{name}.parquet").read_bytes() == (tmp_path / "b" / f"{name}.parquet").read_bytes(), name
+
+
+def test_tables_follow_the_data_dictionary(tables):
+    for name, spec in schema.REGISTER_TABLES.items():
+        assert {c: str(t) for c, t in tables[name].dtypes.items()} == {c: d for c, (d, _) in spec.items()}, name
+
+
+def test_register_inputs_lists_every_file_with_its_hash(sample, tables):
+    out, manifest = sample
+    inputs = tables["register_inputs"].set_index("file")
+    for name, record in manifest["files"].items():
+        row = inputs.loc[f"registers/{name}"]
+        assert (row.sha256, row.bytes, row.kind) == (record["sha256"], record["bytes"], "register")
+    synthetic = inputs.loc["registers/SYNTHETIC.json"]
+    assert synthetic.sha256 == hashlib.sha256((out / "SYNTHETIC.json").read_bytes()).hexdigest()
+    assert inputs["rows"].sum() == sum(v["rows"] for v in manifest["province_counts"].values())
+
+
+def test_contract_headers_are_the_generators(tables):
+    assert [c.header for c in schema.REGISTER_RAW.columns] == [h for h, _ in sr.COLUMNS]
+
+
+# ---------------------------------------------------------------- pseudonymisation
+
+def one_file_registers(sample, tmp_path: Path, edit=None, synthetic: bool = True, name: str = "2022/ho_181_2022.csv") -> Path:
+    """A registers folder holding one district file of the sample, optionally edited as text."""
+    directory = tmp_path / "registers"
+    target = directory / name
+    target.parent.mkdir(parents=True)
+    text = (sample[0] / "2022" / "ho_181_2022.csv").read_text(encoding="utf-8")
+    target.write_text(edit(text) if edit else text, encoding="utf-8")
+    if synthetic:
+        shutil.copy(sample[0] / register.SYNTHETIC_MANIFEST, directory)
+    return directory
+
+
+def read_one(directory: Path) -> pd.DataFrame:
+    (file,) = register.find_register_files(directory)
+    frame, _ = register.read_register_file(file, register.Pseudonymiser(register.pseudonym_key(
+        (directory / register.SYNTHETIC_MANIFEST).is_file())))
+    return frame
+
+
+def test_household_key_is_the_hmac_of_the_id_with_the_key_from_the_environment(sample, tmp_path, monkeypatch):
+    key = "a-secret-key-of-32-characters-xx"
+    monkeypatch.setenv(KEY_ENV, key)
+    directory = one_file_registers(sample, tmp_path, synthetic=False)
+    frame = read_one(directory)
+    raw = pd.read_csv(directory / "2022" / "ho_181_2022.csv", dtype=str, keep_default_na=False)
+    expected = [hmac.new(key.encode(), i.encode(), hashlib.sha256).hexdigest()[:16] for i in raw["Mã hộ"]]
+    assert frame["household_key"].tolist() == expected
+
+
+def test_synthetic_registers_without_a_key_use_the_published_demo_key(sample, tmp_path, monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    frame = read_one(one_file_registers(sample, tmp_path))
+    raw = pd.read_csv(sample[0] / "2022" / "ho_181_2022.csv", dtype=str, keep_default_na=False, nrows=1)
+    assert frame.loc[0, "household_key"] == hmac.new(register.DEMO_PSEUDONYM_KEY.encode(), raw.loc[0, "Mã hộ"].encode(),
+                                                     hashlib.sha256).hexdigest()[:16]
+
+
+def test_real_registers_without_a_key_are_refused_with_how_to_set_one(sample, tmp_path, monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    with pytest.raises(PipelineError, match=f"export {KEY_ENV}="):
+        register.build_tables(one_file_registers(sample, tmp_path, synthetic=False))
+
+
+def test_an_edited_file_in_the_synthetic_folder_is_treated_as_real(sample, tmp_path, monkeypatch, capsys):
+    """SYNTHETIC.json must list every file with its sha256, or the public demo key is not used."""
+    monkeypatch.delenv(KEY_ENV)
+    directory = one_file_registers(sample, tmp_path, replace_cell(2, "Họ và tên chủ hộ", "Hộ Thật Sự"))
+    with pytest.raises(PipelineError, match=KEY_ENV):
+        register.build_tables(directory)
+    assert "không phải file do bộ sinh dữ liệu giả lập" in capsys.readouterr().err
+    monkeypatch.setenv(KEY_ENV, "a-real-key-of-at-least-16")
+    assert not register.build_tables(directory)["district_poverty"]["synthetic"].any()
+
+
+def test_a_short_key_is_refused(monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "short")
+    with pytest.raises(PipelineError, match="quá ngắn"):
+        register.pseudonym_key(synthetic=True)
+
+
+def test_the_same_household_keeps_its_key_across_years(tables):
+    households = tables["register_households"]
+    per_key = households.groupby("household_key")["review_year"].nunique()
+    assert (per_key == 4).mean() > 0.8  # most households are on all four registers (exit rate 1.2 % a year)
+
+
+# ---------------------------------------------------------------- (e) unreadable input: file, line, column
+
+def error_of(sample, tmp_path, edit, name: str = "2022/ho_181_2022.csv") -> RawDataError:
+    with pytest.raises(RawDataError) as caught:
+        register.build_tables(one_file_registers(sample, tmp_path, edit, name=name))
+    return caught.value
+
+
+def replace_cell(line: int, header: str, value: str):
+    """An edit putting `value` in one cell (line counted with the header as 1)."""
+    def edit(text: str) -> str:
+        rows = list(csv.reader(io.StringIO(text)))
+        rows[line - 1][rows[0].index(header)] = value
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        return buffer.getvalue()
+    return edit
+
+
+def rename_header(old: str, new: str):
+    return lambda text: text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize("edit, line, column, words", [
+    (rename_header("Dân tộc thiểu số", "Ghi chú"), 1, "Ghi chú", "cột không có trong hợp đồng"),
+    (rename_header(",Mã xã,", ","), 1, "Mã xã", "thiếu cột bắt buộc"),
+    (replace_cell(5, "Năm rà soát", "2021"), 5, "Năm rà soát", "năm «2021» nằm trong file của năm 2022"),
+    (replace_cell(7, "Mã huyện", "184"), 7, "Mã huyện", "mã huyện «184» nằm trong file của huyện 181"),
+    (replace_cell(9, "Thu nhập bình quân (đồng/người/tháng)", "khoảng 2 triệu"), 9,
+     "Thu nhập bình quân (đồng/người/tháng)", "không phải số"),
+    (replace_cell(9, "Thu nhập bình quân (đồng/người/tháng)", "1.5"), 9,
+     "Thu nhập bình quân (đồng/người/tháng)", "không phải số"),
+    (replace_cell(4, "Số nhân khẩu", "3,5"), 4, "Số nhân khẩu", "không phải số nguyên"),
+    (replace_cell(6, "TH03 Dinh dưỡng", "có"), 6, "TH03 Dinh dưỡng", "không phải số nguyên"),
+    (replace_cell(8, "Điểm A", ""), 8, "Điểm A", "ô trống ở cột bắt buộc"),
+    (replace_cell(3, "Khu vực", "Miền núi"), 3, "Khu vực", "giá trị «Miền núi» không hợp lệ"),
+    (replace_cell(3, "Phân loại", "Nghèo"), 3, "Phân loại", "không hợp lệ"),
+])
+def test_unreadable_cells_stop_with_file_line_and_column(sample, tmp_path, edit, line, column, words):
+    error = error_of(sample, tmp_path, edit)
+    assert (error.file, error.row, error.column) == ("registers/2022/ho_181_2022.csv", line, column)
+    assert words in error.problem
+
+
+def test_an_extra_cell_names_its_line(sample, tmp_path):
+    def extra(text: str) -> str:
+        lines = text.split("\n")
+        lines[6] += ",thừa"
+        return "\n".join(lines)
+    error = error_of(sample, tmp_path, extra)
+    assert error.row == 7 and "ngoài các cột có tiêu đề" in error.problem
+
+
+def test_a_short_row_names_its_line(sample, tmp_path):
+    def cut(text: str) -> str:
+        lines = text.split("\n")
+        lines[11] = ",".join(lines[11].split(",")[:10])
+        return "\n".join(lines)
+    error = error_of(sample, tmp_path, cut)
+    assert error.row == 12 and "dòng chỉ có 10 ô" in error.problem
+
+
+def test_an_encoding_error_in_a_personal_cell_does_not_quote_the_cell(sample, tmp_path):
+    """ingest quotes a non-UTF-8 cell as a legacy encoding reads it; for a name that would print the name."""
+    directory = one_file_registers(sample, tmp_path)
+    path = directory / "2022" / "ho_181_2022.csv"
+    name = pd.read_csv(path, dtype=str, keep_default_na=False, nrows=1).loc[0, "Họ và tên chủ hộ"]
+    data = path.read_bytes()
+    path.write_bytes(data.replace(name.encode("utf-8"), name.encode("cp1258", errors="replace"), 1))
+    with pytest.raises(RawDataError) as caught:
+        register.build_tables(directory)
+    assert (caught.value.row, caught.value.column) == (2, "Họ và tên chủ hộ")
+    assert name.split()[0] not in str(caught.value) and "không được in ra" in caught.value.problem
+
+
+def test_a_header_only_file_is_refused(sample, tmp_path):
+    error = error_of(sample, tmp_path, lambda text: text.split("\n", 1)[0] + "\n")
+    assert (error.row, error.column) == (None, None) and "không có dòng dữ liệu" in error.problem
+
+
+def test_impossible_values_are_findings_not_errors(sample, tmp_path):
+    edits = [replace_cell(2, "Mã xã", "9810"), replace_cell(3, "Số nhân khẩu", "31"),
+             replace_cell(4, "TH05 Trình độ giáo dục của người lớn", "-1")]
+    def edit(text: str) -> str:
+        for change in edits:
+            text = change(text)
+        return text
+    audit = register.build_tables(one_file_registers(sample, tmp_path, edit))["register_audit"]
+    edited = audit[(audit["rule"] == "impossible_value") & audit["source_row"].isin([2, 3, 4])]
+    found = edited[["source_row", "column", "detail"]].values.tolist()
+    assert found == [[2, "Mã xã", "«Mã xã» = «9810»: mã xã phải gồm 5 chữ số"],
+                     [3, "Số nhân khẩu", "«Số nhân khẩu» = 31: ngoài khoảng 1–30 người"],
+                     [4, "TH05 Trình độ giáo dục của người lớn",
+                      "«TH05 Trình độ giáo dục của người lớn» = -1: chỉ số thiếu hụt chỉ nhận 0 hoặc 1"]]
+
+
+def test_a_file_name_off_the_contract_is_refused(sample, tmp_path):
+    assert "tên file" in error_of(sample, tmp_path, None, name="2022/ho_181.csv").problem
+    assert "năm rà soát 2025" in error_of(sample, tmp_path / "b", None, name="2025/ho_181_2025.csv").problem
+    assert "mã huyện «179»" in error_of(sample, tmp_path / "c", None, name="2022/ho_179_2022.csv").problem
+
+
+# ---------------------------------------------------------------- what is repaired or accepted
+
+def test_vietnamese_number_notation_is_read(sample, tmp_path):
+    edit = replace_cell(2, "Thu nhập bình quân (đồng/người/tháng)", "1.500.000")
+    frame = read_one(one_file_registers(sample, tmp_path, edit))
+    assert frame.loc[0, "income_per_capita"] == 1_500_000.0
+    edit = replace_cell(2, "Điểm A", "140,5")
+    assert read_one(one_file_registers(sample, tmp_path / "b", edit)).loc[0, "score_a"] == 140.5
+
+
+def test_nfd_text_bom_and_stray_spaces_are_repaired_and_logged(sample, tmp_path, capsys):
+    import unicodedata
+    def edit(text: str) -> str:
+        return "\ufeff" + unicodedata.normalize("NFD", replace_cell(2, "Mã xã", " 98101 ")(text))
+    frame = read_one(one_file_registers(sample, tmp_path, edit))
+    expected = read_one(one_file_registers(sample, tmp_path / "b"))
+    assert frame.loc[0, "commune_code"] == "98101"
+    pd.testing.assert_frame_equal(frame.iloc[1:], expected.iloc[1:])
+    warning = capsys.readouterr().err
+    assert "chuẩn hoá Unicode NFC" in warning and "bỏ khoảng trắng thừa 1 ô" in warning and "bỏ BOM" in warning
+
+
+def test_a_multi_line_address_keeps_the_line_numbers_right(sample, tmp_path):
+    """A quoted line break in a personal cell (never read) shifts the lines of the rows after it."""
+    edit = replace_cell(3, "Địa chỉ", "Thôn 2,\nxã 98101")
+    frame = read_one(one_file_registers(sample, tmp_path, edit))
+    assert frame["source_row"].tolist()[:4] == [2, 3, 5, 6]
+
+
+def test_xlsx_register_reads_like_the_csv(sample, tmp_path):
+    csv_frame = read_one(one_file_registers(sample, tmp_path))
+    raw = pd.read_csv(sample[0] / "2022" / "ho_181_2022.csv", dtype=str, keep_default_na=False)
+    numeric = [h for h in raw.columns if h not in ("Mã hộ", "Mã huyện", "Mã xã", "Khu vực", "Phân loại",
+                                                    "Dân tộc thiểu số", "Họ và tên chủ hộ", "Số CCCD/CMND", "Địa chỉ")]
+    raw[numeric] = raw[numeric].apply(pd.to_numeric)  # numbers as Excel stores them
+    directory = tmp_path / "x" / "registers"
+    (directory / "2022").mkdir(parents=True)
+    raw.to_excel(directory / "2022" / "ho_181_2022.xlsx", index=False)
+    shutil.copy(sample[0] / register.SYNTHETIC_MANIFEST, directory)
+    xlsx_frame = read_one(directory)
+    assert (xlsx_frame["source_file"] == "registers/2022/ho_181_2022.xlsx").all()
+    pd.testing.assert_frame_equal(xlsx_frame.drop(columns="source_file"), csv_frame.drop(columns="source_file"))
+
+
+def test_a_missing_district_is_a_warning_not_an_error(sample, tmp_path, capsys):
+    build = register.build_tables(one_file_registers(sample, tmp_path))
+    assert len(build["register_households"]) > 0
+    assert "sổ hộ năm 2022 thiếu huyện 178, 180" in capsys.readouterr().err
+
+
+def test_no_registers_is_a_clear_error(tmp_path):
+    with pytest.raises(PipelineError, match="make sample-data"):
+        register.build_tables(tmp_path)
+
+
+# ---------------------------------------------------------------- the GX suites of the register tables
+
+def suite(table: str) -> list[dict]:
+    return validate.read_suite_json(validate.suite_path(table))["expectations"]
+
+
+def key_of(table: str, expectation: dict) -> tuple[str, str, str]:
+    """(table, type, column[ if condition]) — unique within the register suites."""
+    kwargs = expectation["kwargs"]
+    column = validate.expectation_column(kwargs)
+    condition = kwargs.get("row_condition")
+    if condition:
+        column += f" if {condition['column']['name']} {condition['operator']} {condition['parameter']}"
+    if "mostly" in kwargs:
+        column += f" mostly {kwargs['mostly']}"
+    return table, expectation["type"], column
+
+
+def touched(expectation: dict) -> set[str]:
+    columns = {c for c in validate.expectation_column(expectation["kwargs"]).split(",") if c}
+    return (columns | condition_columns(expectation["kwargs"].get("row_condition"))) if columns else {TABLE}
+
+
+@pytest.fixture(scope="module")
+def gx_context():
+    return validate.new_context()
+
+
+def rows_of(frame: pd.DataFrame, mask) -> pd.DataFrame:
+    return frame[mask].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def good(tables):
+    """Small valid tables. register_households: one row with an audit finding (class_inconsistent: the
+    conditional rules skip it) then 100 clean rows, so the anomaly share is 1/101 ≤ 1 %; a rule holding on
+    99 % of rows is broken on two clean rows. district_poverty: two districts each of 2021 and 2022."""
+    households, audit = tables["register_households"], tables["register_audit"]
+    inconsistent = audit.loc[audit["rule"] == "class_inconsistent", ["source_file", "source_row"]].iloc[0]
+    first = households[(households["source_file"] == inconsistent["source_file"])
+                       & (households["source_row"] == inconsistent["source_row"])]
+    small = {name: frame.head(6).reset_index(drop=True) for name, frame in tables.items()}
+    small["register_households"] = pd.concat([first, households[~households["has_anomaly"]].head(100)], ignore_index=True)
+    poverty = tables["district_poverty"]
+    small["district_poverty"] = rows_of(poverty, poverty["review_year"].isin([2021, 2022])
+                                        & poverty["district_code"].isin(["178", "180"]))
+    inputs = tables["register_inputs"]
+    small["register_inputs"] = pd.concat([inputs.head(5), inputs[inputs["kind"] == "synthetic_manifest"]], ignore_index=True)
+    assert small["district_poverty"]["review_year"].tolist() == [2021, 2021, 2022, 2022]
+    assert small["register_households"]["has_anomaly"].tolist() == [True] + [False] * 100
+    return small
+
+
+def test_stage_output_passes_every_register_suite(tables, gx_context):
+    for table in schema.REGISTER_TABLES:
+        successes = validate.expectation_successes(gx_context, table, tables[table])
+        assert [key_of(table, e) for e, ok in zip(suite(table), successes) if not ok] == [], table
+
+
+def test_small_good_tables_pass_every_register_suite(good, gx_context):
+    for table in schema.REGISTER_TABLES:
+        successes = validate.expectation_successes(gx_context, table, good[table])
+        assert [key_of(table, e) for e, ok in zip(suite(table), successes) if not ok] == [], table
+
+
+def test_every_register_table_has_a_suite_that_round_trips():
+    for table in schema.REGISTER_TABLES:
+        path = validate.suite_path(table)
+        assert validate.suite_to_json(validate.load_suite(path)) == path.read_text(encoding="utf-8")
+        [rule] = [e for e in suite(table) if e["type"] == "expect_table_columns_to_match_set"]
+        assert rule["kwargs"]["column_set"] == sorted(schema.REGISTER_TABLES[table])
+        assert all(e["meta"]["description_vi"].strip() for e in suite(table))
+
+
+def put_rows(column: str, value, rows: tuple[int, ...]) -> Breaker:
+    """`value` in several rows (a rule that must hold on 99 % of rows fails only on more than 1 %)."""
+    def apply(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.copy()
+        df.loc[list(rows), column] = value
+        return df
+    return Breaker(apply, frozenset([column]))
+
+
+def put_many(values: dict, row: int = 0) -> Breaker:
+    """Several columns of one row at once (to break one rule while a related one keeps holding)."""
+    def apply(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.copy()
+        for column, value in values.items():
+            df.loc[row, column] = value
+        return df
+    return Breaker(apply, frozenset(values))
+
+
+def other_class(row: int = 1) -> Breaker:
+    """expected_class of a clean row set to a class other than the recorded one."""
+    def apply(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.copy()
+        df.loc[row, "expected_class"] = "none" if df.loc[row, "recorded_class"] != "none" else "poor"
+        return df
+    return Breaker(apply, frozenset(["expected_class"]))
+
+
+def shift(column: str, by, row: int = 1) -> Breaker:
+    def apply(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.copy()
+        df.loc[row, column] = df.loc[row, column] + by
+        return df
+    return Breaker(apply, frozenset([column]))
+
+
+HH, AUDIT, POV, DEP, FLOWS, INPUTS = ("register_households", "register_audit", "district_poverty",
+                                      "district_deprivation", "district_flows", "register_inputs")
+NOT_NULL = "expect_column_values_to_not_be_null"
+IN_SET = "expect_column_values_to_be_in_set"
+BETWEEN = "expect_column_values_to_be_between"
+REGEX = "expect_column_values_to_match_regex"
+COMPOUND = "expect_compound_columns_to_be_unique"
+PAIR_EQUAL = "expect_column_pair_values_to_be_equal"
+PAIR_GREATER = "expect_column_pair_values_a_to_be_greater_than_b"
+CLEAN = " if has_anomaly == False"
+MOSTLY = " mostly 0.99"
+POVERTY_COUNTS = ("poor_hh", "near_poor_hh", "average_hh", "anomaly_hh", "af_poor_hh")
+FLOW_COUNTS = [c for c, (d, _) in schema.REGISTER_TABLES[FLOWS].items()
+               if d == "int64" and c not in ("previous_year", "review_year") and not c.endswith("_gap")]
+
+
+def common(table: str, not_null: list[str], row_count: bool = True) -> dict:
+    """Column set, row count, dtype of every non-text column, not-null of the given text columns."""
+    typed = [c for c, (dtype, _) in schema.REGISTER_TABLES[table].items() if dtype != "str"]
+    result = {(table, "expect_table_columns_to_match_set", ""): EXTRA_COLUMN,
+              **{(table, "expect_column_values_to_be_of_type", c): retype(c) for c in typed},
+              **{(table, NOT_NULL, c): blank(c) for c in not_null}}
+    if row_count:
+        result[(table, "expect_table_row_count_to_be_between", "")] = NO_ROWS
+    return result
+
+
+BREAKERS: dict[tuple[str, str, str], Breaker] = {
+    # register_households (row 0 has an audit finding, rows 1… are clean)
+    **common(HH, ["household_key", "district_code", "commune_code", "area", "recorded_class", "standard",
+                  "expected_class", "source_file"]),
+    (HH, REGEX, "household_key"): put("household_key", "HH-181-0000001"),
+    (HH, BETWEEN, "review_year"): put("review_year", 2025),
+    (HH, IN_SET, "district_code"): put("district_code", "179"),
+    (HH, IN_SET, "area"): put("area", "Nông thôn"),
+    (HH, IN_SET, "recorded_class"): put("recorded_class", "Hộ nghèo"),
+    (HH, IN_SET, "expected_class"): put("expected_class", "rich"),
+    (HH, IN_SET, "standard"): put("standard", "nd07"),
+    (HH, IN_SET, "expected_score_b"): put("expected_score_b", 25),
+    (HH, REGEX, "source_file"): put("source_file", "ho_181_2022.csv"),
+    (HH, BETWEEN, "source_row"): put("source_row", 1),
+    (HH, COMPOUND, "source_file,source_row"): duplicate("source_file", "source_row"),
+    (HH, "expect_column_mean_to_be_between", "has_anomaly"): put("has_anomaly", True, row=1),
+    (HH, PAIR_EQUAL, "recorded_class,expected_class" + CLEAN): other_class(),
+    (HH, PAIR_EQUAL, "score_b,expected_score_b" + CLEAN): shift("score_b", 10.0),
+    (HH, BETWEEN, "household_size" + MOSTLY): put_rows("household_size", 0, (1, 2)),
+    (HH, BETWEEN, "income_per_capita" + MOSTLY): put_rows("income_per_capita", -1.0, (1, 2)),
+    (HH, BETWEEN, "score_a" + MOSTLY): put_rows("score_a", 1001.0, (1, 2)),
+    (HH, REGEX, "commune_code" + MOSTLY): put_rows("commune_code", "9810", (1, 2)),
+    **{(HH, IN_SET, f"d{i:02d}" + MOSTLY): put_rows(f"d{i:02d}", 2, (1, 2)) for i in range(1, 13)},
+    # register_audit
+    **common(AUDIT, ["district_code", "commune_code", "household_key", "source_file", "rule", "column", "detail"],
+             row_count=False),
+    (AUDIT, BETWEEN, "review_year"): put("review_year", 2020),
+    (AUDIT, REGEX, "household_key"): put("household_key", "hh-181"),
+    (AUDIT, REGEX, "source_file"): put("source_file", "registers/2022/ho_181_2022.txt"),
+    (AUDIT, BETWEEN, "source_row"): put("source_row", 0),
+    (AUDIT, IN_SET, "district_code"): put("district_code", "20"),
+    (AUDIT, IN_SET, "rule"): put("rule", "other"),
+    (AUDIT, IN_SET, "column"): put("column", "Họ và tên chủ hộ"),
+    (AUDIT, COMPOUND, "source_file,source_row,rule,column"): duplicate("source_file", "source_row", "rule", "column"),
+    # district_poverty (rows 0, 1: 2021; rows 2, 3: 2022)
+    **common(POV, ["district_code", "standard"]),
+    (POV, BETWEEN, "review_year"): put("review_year", 2025, row=2),
+    (POV, IN_SET, "district_code"): put("district_code", "179"),
+    (POV, IN_SET, "standard if review_year == 2021"): put("standard", "nd07_2021"),
+    (POV, IN_SET, "standard if review_year >= 2022"): put("standard", "qd59_2015", row=2),
+    (POV, COMPOUND, "review_year,district_code"): duplicate("review_year", "district_code"),
+    (POV, BETWEEN, "households"): put_many({"households": 0, **{c: 0 for c in POVERTY_COUNTS}}),
+    **{(POV, BETWEEN, c): put(c, -1, row=2) for c in POVERTY_COUNTS},
+    **{(POV, PAIR_GREATER, f"households,{c}"): put(c, 10**9, row=2) for c in POVERTY_COUNTS},
+    (POV, IN_SET, "average_hh if review_year == 2021"): put("average_hh", 1),
+    (POV, BETWEEN, "poor_rate_pct"): put("poor_rate_pct", 100.5),
+    (POV, BETWEEN, "near_poor_rate_pct"): put("near_poor_rate_pct", -0.5),
+    (POV, BETWEEN, "af_h"): put("af_h", 1.5),
+    (POV, BETWEEN, "af_a"): put("af_a", 0.2),
+    (POV, BETWEEN, "af_m0"): put("af_m0", -0.1),
+    # district_deprivation
+    **common(DEP, ["district_code", "indicator", "indicator_name"]),
+    (DEP, BETWEEN, "review_year"): put("review_year", 2020),
+    (DEP, IN_SET, "district_code"): put("district_code", "179"),
+    (DEP, IN_SET, "indicator"): put("indicator", "d13"),
+    (DEP, IN_SET, "indicator_name"): put("indicator_name", "Thu nhập"),
+    (DEP, COMPOUND, "review_year,district_code,indicator"): duplicate("review_year", "district_code", "indicator"),
+    (DEP, BETWEEN, "households"): put_many({"households": 0, "deprived_hh": 0, "deprived_poor_hh": 0,
+                                            "deprived_near_poor_hh": 0, "censored_hh": 0}),
+    **{(DEP, BETWEEN, c): put(c, -1) for c in ("deprived_poor_hh", "deprived_near_poor_hh", "censored_hh")},
+    (DEP, PAIR_GREATER, "households,deprived_hh"): put("deprived_hh", 10**9),
+    **{(DEP, PAIR_GREATER, f"deprived_hh,{c}"): put(c, 10**9) for c in ("deprived_poor_hh", "deprived_near_poor_hh",
+                                                                          "censored_hh")},
+    (DEP, BETWEEN, "deprived_pct"): put("deprived_pct", 100.5),
+    (DEP, BETWEEN, "censored_pct"): put("censored_pct", -0.5),
+    (DEP, BETWEEN, "contribution_pct"): put("contribution_pct", 100.5),
+    # district_flows (rows: 2021 → 2022)
+    **common(FLOWS, ["district_code"], row_count=False),
+    (FLOWS, BETWEEN, "previous_year"): put("previous_year", 2020),
+    (FLOWS, BETWEEN, "review_year"): put("review_year", 2025),
+    (FLOWS, PAIR_GREATER, "review_year,previous_year"): put("previous_year", 2022),
+    (FLOWS, IN_SET, "district_code"): put("district_code", "179"),
+    (FLOWS, COMPOUND, "previous_year,review_year,district_code"): duplicate("previous_year", "review_year", "district_code"),
+    **{(FLOWS, BETWEEN, c): put(c, -1) for c in FLOW_COUNTS},
+    (FLOWS, BETWEEN, "poor_identity_gap"): put("poor_identity_gap", 1),
+    (FLOWS, BETWEEN, "near_poor_identity_gap"): put("near_poor_identity_gap", -1),
+    # register_inputs (rows 0–4: registers; row 5: SYNTHETIC.json)
+    **common(INPUTS, ["file", "kind", "sha256"]),
+    ("register_inputs", "expect_column_values_to_be_unique", "file"): duplicate("file"),
+    (INPUTS, REGEX, "file"): put("file", "registers/2022/ho_181_2022.txt"),
+    (INPUTS, IN_SET, "kind"): put("kind", "raw"),
+    (INPUTS, REGEX, "sha256"): put("sha256", "X" * 64),
+    (INPUTS, BETWEEN, "bytes"): put("bytes", 0),
+    (INPUTS, BETWEEN, "rows if kind == register"): put("rows", 0),
+    (INPUTS, BETWEEN, "rows"): put("rows", -1, row=5),
+}
+
+REGISTER_KEYS = [key_of(t, e) for t in schema.REGISTER_TABLES for e in suite(t)]
+# An empty table has no mean either: the anomaly-share rule fails with the row-count rule (its message is the clearer).
+ALSO_FAILS = {(HH, "expect_table_row_count_to_be_between", ""): [(HH, "expect_column_mean_to_be_between", "has_anomaly")]}
+
+
+def test_register_expectation_keys_are_unique():
+    assert len(REGISTER_KEYS) == len(set(REGISTER_KEYS))
+
+
+def test_every_register_expectation_has_a_breaker():
+    assert sorted(set(REGISTER_KEYS) - set(BREAKERS)) == [], "expectations without a breaking case"
+    assert sorted(set(BREAKERS) - set(REGISTER_KEYS)) == [], "breakers for expectations no suite has"
+
+
+@pytest.mark.parametrize("key", REGISTER_KEYS, ids=lambda k: "/".join(filter(None, k)))
+def test_breaker_fails_exactly_its_register_expectation(key, good, gx_context):
+    """The broken copy fails this expectation and no other (only the rules reading what changed are re-run)."""
+    table = key[0]
+    breaker = BREAKERS[key]
+    expectations = suite(table)
+    positions = [i for i, e in enumerate(expectations) if breaker.touches is None or touched(e) & breaker.touches]
+    target = [key_of(table, e) for e in expectations].index(key)
+    assert target in positions
+    successes = validate.expectation_successes(gx_context, table, breaker.apply(good[table]), positions)
+    failing = [key_of(table, expectations[i]) for i, ok in zip(positions, successes) if not ok]
+    assert sorted(failing) == sorted([key, *ALSO_FAILS.get(key, [])])
