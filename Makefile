@@ -127,8 +127,9 @@ verify: | $(VENV)/.installed
 bench: | $(VENV)/.installed
 	$(PY) -m pipeline.bench --repeat '$(REPEAT)' $(if $(BENCH_JSON),--json '$(BENCH_JSON)')
 
-## test: run the test suite (builds and validates the shipped data first)
+## test: run the test suite (builds, validates and renders the 2022 reports first, so the tests scan real outputs)
 test: $(VALIDATED)
+	$(MAKE) --no-print-directory reports YEAR=2022
 	$(PY) -m pytest -q
 
 ## clean: delete everything generated (processed data, reports); raw data is never touched
