@@ -42,9 +42,9 @@ from pathlib import Path
 
 import psutil
 
+from pipeline.project_copy import copy_project  # noqa: F401  (tests make their copies through bench)
+
 CODE_ROOT = Path(__file__).resolve().parent.parent
-# What a run needs: code, report notebook, GX suites, raw data; the lock is hashed into run records.
-COPIED = ("pipeline", "notebooks", "expectations", "data/raw", "requirements.lock")
 # Exported by the Makefile for every recipe (offline, quiet, deterministic; pitfalls.md §5).
 MAKE_ENV = {
     "GX_ANALYTICS_ENABLED": "False",
@@ -64,19 +64,6 @@ STAGE_TIMEOUT_S = 600
 
 
 # ---------------------------------------------------------------- the project copy and its stages
-
-def copy_project(dest: Path, source: Path = CODE_ROOT) -> Path:
-    """Copy what a run needs (no outputs, no caches, no Makefile) from `source` into `dest`."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in COPIED:
-        origin = source / name
-        if origin.is_dir():
-            shutil.copytree(origin, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".*"))
-        elif origin.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(origin, dest / name)
-    return dest
-
 
 def stage_env(root: Path, **overrides: str) -> dict[str, str]:
     """The environment make gives a recipe, pointed at the copy at `root`."""

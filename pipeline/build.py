@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import atomic, paths, reconcile, transcription
+from pipeline import atomic, paths, reconcile, schema, transcription
 from pipeline.document import parse_sections
 from pipeline.errors import RawDataError
 from pipeline.ingest import read_table
@@ -52,7 +52,7 @@ def build_tables(raw_dir: Path, plan_document: Path) -> dict[str, pd.DataFrame]:
         "raw_inputs": raw_inputs(raw_dir),
         "transcription_check": transcription_summary,
     }
-    return {name: conform(name, tables[name]) for name in PROCESSED_TABLES}
+    return {name: schema.conform(name, tables[name]) for name in PROCESSED_TABLES}
 
 
 def read_document(path: Path) -> str:
@@ -96,15 +96,6 @@ def raw_inputs(raw_dir: Path) -> pd.DataFrame:
     return pd.DataFrame({"file": [p.relative_to(raw_dir).as_posix() for p in files],
                          "sha256": [hashlib.sha256(p.read_bytes()).hexdigest() for p in files],
                          "bytes": [p.stat().st_size for p in files]})
-
-
-def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Exactly the columns of the data dictionary, in its order and with its dtypes."""
-    spec = PROCESSED_TABLES[name]
-    missing = [c for c in spec if c not in frame.columns]
-    if missing:
-        raise AssertionError(f"{name}: build did not produce columns {missing}")
-    return frame[list(spec)].astype({c: dtype for c, (dtype, _) in spec.items()}).reset_index(drop=True)
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:

@@ -40,10 +40,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from pipeline import atomic, ingest, paths, poverty_standard as ps, register_aggregates, runlog
+from pipeline import atomic, ingest, paths, poverty_standard as ps, register_aggregates, runlog, schema
 from pipeline.errors import PipelineError, RawDataError
 from pipeline.schema import (AUDIT_RULES, HOUSEHOLD_CLASS_LABELS, REGISTER_DISTRICT_CODES, REGISTER_RAW,
-                             REGISTER_TABLES, REGISTER_YEARS, YES_NO)
+                             REGISTER_TABLES, REGISTER_YEARS)
 from pipeline.vn import clean_text, format_vn_number, nfc
 
 REGISTERS_SUBDIR = "registers"                       # under data/raw; source_file names start with it
@@ -140,7 +140,7 @@ def build_tables(directory: Path, timings: dict[str, float] | None = None) -> di
     aggregates = register_aggregates.aggregate(households, synthetic)
     timings["aggregates"] = time.perf_counter() - clock
     tables = {"register_households": households, "register_audit": audit, **aggregates, "register_inputs": inputs}
-    return {name: conform(name, tables[name]) for name in REGISTER_TABLES}
+    return {name: schema.conform(name, tables[name]) for name in REGISTER_TABLES}
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
@@ -157,15 +157,6 @@ def summary_line(tables: dict[str, pd.DataFrame], timings: dict[str, float]) -> 
     steps = ", ".join(f"{k} {format_vn_number(v, 1)}" for k, v in timings.items())
     return (f"registers: hộ theo năm (households) {per_year}; phát hiện (findings) {per_rule}; "
             f"thời gian (s) {steps}; tổng {format_vn_number(sum(timings.values()), 1)}")
-
-
-def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Exactly the data dictionary's columns, order and dtypes."""
-    spec = REGISTER_TABLES[name]
-    missing = [c for c in spec if c not in frame.columns]
-    if missing:
-        raise AssertionError(f"{name}: register stage did not produce columns {missing}")
-    return frame[list(spec)].astype({c: dtype for c, (dtype, _) in spec.items()}).reset_index(drop=True)
 
 
 # --- Files and key --------------------------------------------------------------------------------------

@@ -545,3 +545,15 @@ REGISTER_TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "rows": ("int64", "Data rows read (0 for the manifest)"),
     },
 }
+
+
+def conform(name: str, frame):
+    """Exactly the data dictionary's columns for a processed table, in its order and with its dtypes.
+
+    A missing column is a bug of the stage that built the frame, not bad input: AssertionError.
+    """
+    spec = {**PROCESSED_TABLES, **REGISTER_TABLES}[name]
+    missing = [c for c in spec if c not in frame.columns]
+    if missing:
+        raise AssertionError(f"{name}: the stage did not produce columns {missing}")
+    return frame[list(spec)].astype({c: dtype for c, (dtype, _) in spec.items()}).reset_index(drop=True)

@@ -10,16 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from pipeline import manifest, paths
+from pipeline.project_copy import copy_project
 from pipeline.errors import PipelineError
 
-COPIED = ("pipeline", "notebooks", "expectations", "data/raw", "requirements.lock")
 
 
 def run(year: str) -> list[str]:
@@ -45,15 +44,6 @@ def run(year: str) -> list[str]:
         differences += compare(expected, root, only=None, label="khác khi dựng lại / differs when rebuilt",
                                skip=_inputs(expected))
     return differences
-
-
-def copy_project(root: Path) -> None:
-    for name in COPIED:
-        source = paths.ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".*"))
-        else:
-            shutil.copy2(source, root / name)
 
 
 def prepare(root: Path, record: dict) -> None:

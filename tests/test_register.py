@@ -22,7 +22,6 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
