@@ -60,9 +60,9 @@ def write_run_record(stem: Path, parameters: dict, commit: str, notebook, output
         "code_commit": commit,
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
         "environment_lock_sha256": sha256(lock) if lock.is_file() else "",
-        "inputs": {_rel(p): sha256(p) for p in project_files(INPUT_PATTERNS)},
-        "processed": {_rel(p): sha256(p) for p in project_files(("data/processed/*.parquet",))},
-        "outputs": {_rel(p): sha256(p) for p in sorted(outputs)},
+        "inputs": {paths.relative(p): sha256(p) for p in project_files(INPUT_PATTERNS)},
+        "processed": {paths.relative(p): sha256(p) for p in project_files(("data/processed/*.parquet",))},
+        "outputs": {paths.relative(p): sha256(p) for p in sorted(outputs)},
         "cells": cell_products(notebook),
     }
     path = stem.with_name(stem.name + RECORD_SUFFIX)
@@ -99,6 +99,3 @@ def _hidden(path: Path, root: Path) -> bool:
     parts = path.relative_to(root).parts
     return any(part.startswith(".") for part in parts) or path.name == "run_log.jsonl"
 
-
-def _rel(path: Path) -> str:
-    return path.relative_to(paths.ROOT).as_posix()

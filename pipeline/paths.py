@@ -29,3 +29,11 @@ def processed_table(name: str) -> Path:
 
 def report_dir(year: int) -> Path:
     return REPORTS / str(year)
+
+
+def relative(path: Path) -> str:
+    """A path as the user types it from the project root (posix), or as given when it lies outside."""
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)

@@ -165,7 +165,7 @@ def find_register_files(directory: Path) -> list[RegisterFile]:
     """<year>/ho_<district>_<year>.csv|xlsx, checked against the contract's years and district codes."""
     found = sorted(p for p in directory.glob("*/*") if p.is_file() and p.suffix.lower() in REGISTER_SUFFIXES)
     if not found:
-        raise PipelineError(f"Không có sổ hộ nào trong {_relative(directory)} (no register files). Đặt file "
+        raise PipelineError(f"Không có sổ hộ nào trong {paths.relative(directory)} (no register files). Đặt file "
                             "<năm>/ho_<mã huyện>_<năm>.csv vào đó, hoặc chạy `make sample-data` để tạo dữ liệu giả lập.")
     files, seen = [], {}
     for path in found:
@@ -652,9 +652,3 @@ def _value_text(value: float | str) -> str:
         return "trống"
     return format_vn_number(value, 0 if float(value).is_integer() else 2)
 
-
-def _relative(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(paths.ROOT))
-    except ValueError:
-        return str(path)

@@ -34,7 +34,7 @@ def warn(message: str) -> None:
 def file_record(path: Path) -> dict:
     """{file, sha256, bytes} of a file, its name relative to the project root."""
     data = path.read_bytes()
-    return {"file": _relative(path), "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    return {"file": paths.relative(path), "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
 @contextmanager
@@ -69,9 +69,3 @@ def files_in(*patterns: str) -> list[Path]:
     """Existing files matching glob patterns relative to the project root, sorted."""
     return sorted({p for pattern in patterns for p in paths.ROOT.glob(pattern) if p.is_file()})
 
-
-def _relative(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(paths.ROOT).as_posix()
-    except ValueError:
-        return str(path)

@@ -97,12 +97,12 @@ def load_suite(path: Path) -> gx.ExpectationSuite:
 def read_suite_json(path: Path) -> dict:
     """The suite as a plain dict, checked: the file exists and every expectation has meta.description_vi."""
     if not path.is_file():
-        raise PipelineError(f"Thiếu bộ kiểm tra {_relative(path)} (mỗi bảng đã xử lý cần một tệp expectations/<bảng>.json).")
+        raise PipelineError(f"Thiếu bộ kiểm tra {paths.relative(path)} (mỗi bảng đã xử lý cần một tệp expectations/<bảng>.json).")
     data = json.loads(path.read_text(encoding="utf-8"))
     for expectation in data.get("expectations", []):
         if not (expectation.get("meta") or {}).get("description_vi"):
             raise PipelineError(
-                f"{_relative(path)}: kỳ vọng {expectation.get('type')} "
+                f"{paths.relative(path)}: kỳ vọng {expectation.get('type')} "
                 f"({expectation_column(expectation.get('kwargs') or {}) or 'cả bảng'}) thiếu meta.description_vi."
             )
     return data
@@ -414,7 +414,7 @@ def read_processed_tables() -> dict[str, pd.DataFrame]:
     for name in schema.PROCESSED_TABLES:
         path = paths.processed_table(name)
         if not path.is_file():
-            raise PipelineError(f"Thiếu bảng {name} ({_relative(path)}). Hãy chạy `make data` trước khi kiểm tra.")
+            raise PipelineError(f"Thiếu bảng {name} ({paths.relative(path)}). Hãy chạy `make data` trước khi kiểm tra.")
         tables[name] = pd.read_parquet(path)
     return tables | read_register_tables()
 
@@ -432,7 +432,7 @@ def read_register_tables() -> dict[str, pd.DataFrame]:
         return {}
     missing = [name for name, found in present.items() if not found]
     if missing:
-        raise PipelineError(f"Thiếu bảng sổ hộ {', '.join(missing)} ({_relative(paths.PROCESSED)}). "
+        raise PipelineError(f"Thiếu bảng sổ hộ {', '.join(missing)} ({paths.relative(paths.PROCESSED)}). "
                             "Hãy chạy `make registers` (python -m pipeline registers) trước khi kiểm tra.")
     return {name: pd.read_parquet(paths.processed_table(name)) for name in schema.REGISTER_TABLES}
 
@@ -444,17 +444,10 @@ def run() -> Path:
     output.unlink(missing_ok=True)
     tables = read_processed_tables()
     results = validate_tables(tables, paths.DATA_DOCS)
-    docs_index = _relative(paths.DATA_DOCS / "index.html")
+    docs_index = paths.relative(paths.DATA_DOCS / "index.html")
     if not results["success"].all():
         raise ValidationFailed(format_failures(results) + f"\nData Docs: {docs_index}")
     atomic.write_parquet(results, output)
     print(f"Great Expectations: {len(results)} kỳ vọng trên {len(tables)} bảng đều đạt. Data Docs: {docs_index}")
     return output
 
-
-def _relative(path: Path) -> str:
-    """Path as the user types it from the project root (absolute if outside it)."""
-    try:
-        return str(Path(path).resolve().relative_to(paths.ROOT))
-    except ValueError:
-        return str(path)
