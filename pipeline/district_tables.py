@@ -53,7 +53,10 @@ def _year_rows(data: ReportData) -> pd.DataFrame:
 
 
 def comparison_table(data: ReportData) -> pd.DataFrame:
-    """Every district of the year beside the province: households, poor and near-poor counts and rates, M0."""
+    """Every district of the year beside the province (province report), or the district's own row.
+
+    Households, poor and near-poor counts and rates, M0.
+    """
     rows = _year_rows(data)
     if rows.empty:
         return pd.DataFrame()
@@ -74,27 +77,29 @@ def comparison_table(data: ReportData) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
-def comparison_highlight(table: pd.DataFrame, code: str | None) -> pd.Series:
-    return table["Mã"].eq(code) if code else table["Mã"].eq(PROVINCE_CODE)
+def comparison_highlight(table: pd.DataFrame) -> pd.Series:
+    """The province row of the comparison."""
+    return table["Mã"].eq(PROVINCE_CODE)
 
 
 def deprivation_table(data: ReportData) -> pd.DataFrame:
-    """The 12 indicators: share of households deprived (district and province), censored share, contribution to M0."""
+    """The 12 indicators: share of households deprived, censored share, contribution to M0.
+
+    The province report adds nothing beside its own column; a district report holds no province rows
+    (report_data.load), so the province profile is read in the province report.
+    """
     code = data.district.code if data.district else PROVINCE_CODE
-    rows = data.district_deprivation
-    own, province = rows[rows["district_code"] == code], rows[rows["district_code"] == PROVINCE_CODE]
+    own = data.district_deprivation[data.district_deprivation["district_code"] == code]
     if own.empty:
         return pd.DataFrame()
-    merged = own.merge(province[["indicator", "deprived_pct"]], on="indicator", suffixes=("", "_province"))
     return pd.DataFrame({
-        "Chỉ số": merged["indicator"].str.upper(),
-        "Tên chỉ số": merged["indicator_name"],
-        "Hộ thiếu hụt": merged["deprived_hh"].map(count),
-        "Tỷ lệ thiếu hụt (%)": [rate_of(r, n) for r, n in zip(merged["deprived_pct"], merged["deprived_hh"])],
-        "Toàn tỉnh (%)": merged["deprived_pct_province"].map(rate),
-        "Thiếu hụt ở hộ nghèo đa chiều (%)": [rate_of(r, n) for r, n in zip(merged["censored_pct"], merged["censored_hh"])],
-        "Đóng góp vào M0 (%)": merged["contribution_pct"].map(rate),
-    })
+        "Chỉ số": own["indicator"].str.upper(),
+        "Tên chỉ số": own["indicator_name"],
+        "Hộ thiếu hụt": own["deprived_hh"].map(count),
+        "Tỷ lệ thiếu hụt (%)": [rate_of(r, n) for r, n in zip(own["deprived_pct"], own["deprived_hh"])],
+        "Thiếu hụt ở hộ nghèo đa chiều (%)": [rate_of(r, n) for r, n in zip(own["censored_pct"], own["censored_hh"])],
+        "Đóng góp vào M0 (%)": own["contribution_pct"].map(rate),
+    }).reset_index(drop=True)
 
 
 def progress_table(data: ReportData) -> pd.DataFrame:
@@ -152,7 +157,7 @@ def audit_table(data: ReportData) -> pd.DataFrame:
 
 
 def comparison_chart(data: ReportData) -> Figure:
-    """Poor rate of every district in the year, the report's district highlighted, the province as a line."""
+    """Poor rate of every district in the year, the province as a line (province report)."""
     rows = _year_rows(data)
     districts = rows[rows["district_code"] != PROVINCE_CODE].sort_values("poor_rate_pct")
     province = rows[rows["district_code"] == PROVINCE_CODE]["poor_rate_pct"]
@@ -160,9 +165,7 @@ def comparison_chart(data: ReportData) -> Figure:
     title = f"Tỷ lệ hộ nghèo theo huyện, rà soát năm {data.year} (%)"
     fig = charts._figure(9.5, 3.6, f"Biểu đồ thanh ngang: {title}.")
     ax = fig.add_subplot()
-    chosen = data.district.code if data.district else None
-    colours = ["#c0392b" if c == chosen else "#1f5f99" for c in districts["district_code"]]
-    ax.barh([names.get(c, c) for c in districts["district_code"]], districts["poor_rate_pct"], color=colours)
+    ax.barh([names.get(c, c) for c in districts["district_code"]], districts["poor_rate_pct"], color="#1f5f99")
     if not province.empty:
         ax.axvline(province.iloc[0], color="#333", linestyle="--", linewidth=1)
         ax.text(province.iloc[0], len(districts) - 0.4, f" Toàn tỉnh {rate(province.iloc[0])} %", fontsize=8, va="top")
@@ -174,30 +177,45 @@ def comparison_chart(data: ReportData) -> Figure:
 
 
 def deprivation_chart(data: ReportData) -> Figure:
-    """Share of households deprived per indicator: the district (or province) against the province."""
+    """Share of households deprived per indicator (the report's district, or the province)."""
     table = data.district_deprivation
     code = data.district.code if data.district else PROVINCE_CODE
     own = table[table["district_code"] == code].set_index("indicator")
-    province = table[table["district_code"] == PROVINCE_CODE].set_index("indicator")
-    title = f"Tỷ lệ hộ thiếu hụt theo 12 chỉ số, rà soát năm {data.year} (%)"
+    label = data.district.name if data.district else "Toàn tỉnh"
+    title = f"Tỷ lệ hộ thiếu hụt theo 12 chỉ số, {label}, rà soát năm {data.year} (%)"
     fig = charts._figure(9.5, 3.8, f"Biểu đồ cột: {title}.")
     ax = fig.add_subplot()
-    positions = range(len(own))
-    label = data.district.name if data.district else "Toàn tỉnh"
-    ax.bar([p - 0.2 for p in positions], own["deprived_pct"], width=0.4, color="#c0392b", label=label)
-    ax.bar([p + 0.2 for p in positions], province.loc[own.index, "deprived_pct"], width=0.4, color="#9db7d5", label="Toàn tỉnh")
-    ax.set_xticks(list(positions), [i.upper() for i in own.index], fontsize=8)
+    ax.bar(range(len(own)), own["deprived_pct"], width=0.6, color="#c0392b" if data.district else "#1f5f99")
+    ax.set_xticks(list(range(len(own))), [i.upper() for i in own.index], fontsize=8)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     charts._vn_ticks(ax.yaxis, 0, " %")
-    ax.legend(fontsize=8, frameon=False)
     ax.set_title(title, fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
+PROVINCE_REPORT_HREF = "../annual_report.html"  # from reports/<year>/districts/<slug>.html
+COMPARISON_TABLE_ANCHOR = "T_district-comparison"  # the province report's comparison table (tables.to_html id)
+
+
+def province_comparison_frame(data: ReportData) -> str:
+    """The province report's district comparison, shown in place inside a district report (HTML).
+
+    The comparison lives in one place, the province report: a district report that copied it would
+    change whenever any other district corrected its register, and could not stay as published.
+    """
+    href = f"{PROVINCE_REPORT_HREF}#{COMPARISON_TABLE_ANCHOR}"
+    title = f"So sánh các huyện và toàn tỉnh, rà soát năm {data.year} (báo cáo toàn tỉnh)"
+    return (f'<p>Bảng và biểu đồ so sánh {data.district.name} với toàn tỉnh và các huyện khác là phần của '
+            f'<a href="{href}">báo cáo toàn tỉnh năm {data.year}</a> (cùng thư mục), hiển thị tại đây. '
+            "Báo cáo huyện chỉ chứa số liệu của huyện, nên sửa sổ của huyện khác không làm báo cáo này thay đổi.</p>\n"
+            f'<iframe src="{href}" title="{title}" loading="lazy" '
+            'style="width:100%;height:720px;border:1px solid #ccc"></iframe>')
+
+
 def sheets(data: ReportData) -> dict[str, pd.DataFrame]:
     """The register tables for the report's workbook."""
-    tables = {"So sánh các huyện": comparison_table(data), "Thiếu hụt theo chỉ số": deprivation_table(data),
+    tables = {"So sánh các huyện" if data.district is None else "Số liệu của huyện": comparison_table(data), "Thiếu hụt theo chỉ số": deprivation_table(data),
             "Tiến độ giảm nghèo": progress_table(data), "Diễn biến hộ nghèo": flows_table(data),
             "Hộ vi phạm quy tắc": audit_table(data)}
     return {name: table for name, table in tables.items() if not table.empty}

@@ -137,7 +137,7 @@ def build_tables(directory: Path, timings: dict[str, float] | None = None) -> di
     households["has_anomaly"] = flag_anomalies(households, audit)
     timings["audit"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    aggregates = register_aggregates.aggregate(households, synthetic)
+    aggregates = register_aggregates.aggregate(households, is_marked_synthetic(directory))
     timings["aggregates"] = time.perf_counter() - clock
     tables = {"register_households": households, "register_audit": audit, **aggregates, "register_inputs": inputs}
     return {name: schema.conform(name, tables[name]) for name in REGISTER_TABLES}
@@ -200,6 +200,16 @@ def _warn_missing_districts(files: list[RegisterFile]) -> None:
                         "(district registers missing; province totals incomplete).")
 
 
+def is_marked_synthetic(directory: Path) -> bool:
+    """The folder holds the synthetic sample (SYNTHETIC.json is there): its figures are labelled synthetic.
+
+    Looser than is_synthetic_sample on purpose: an edited sample file is still not an official figure, so
+    it keeps the label (and, being edited, it needs a real pseudonym key). Labelling too much is the safe
+    side; a province's real registers belong in a folder without SYNTHETIC.json.
+    """
+    return (directory / SYNTHETIC_MANIFEST).is_file()
+
+
 def is_synthetic_sample(directory: Path, files: list[RegisterFile]) -> bool:
     """True only when SYNTHETIC.json is there and lists every register file with its exact sha256.
 
@@ -214,7 +224,8 @@ def is_synthetic_sample(directory: Path, files: list[RegisterFile]) -> bool:
         recorded = listed.get(file.path.relative_to(directory).as_posix(), {}).get("sha256")
         if recorded != hashlib.sha256(file.path.read_bytes()).hexdigest():
             runlog.warn(f"{file.name} không phải file do bộ sinh dữ liệu giả lập ghi ra (not in {SYNTHETIC_MANIFEST} "
-                        "with this sha256): bộ sổ hộ được coi là sổ hộ thật (treated as real registers).")
+                        "with this sha256): mã hộ phải được băm bằng khóa thật; số liệu vẫn ghi là giả lập (needs a real pseudonym "
+                        "key; figures stay labelled synthetic).")
             return False
     return True
 

@@ -61,26 +61,24 @@ _DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can hold
 def run(year: object, district: object = None, update_manifest: bool = True) -> list[Path]:
     """Check parameters, execute and convert the report, write HTML + executed notebook + XLSX + run record.
 
+    A report whose run record shows the same inputs (its own data frames, project files, lock, commit,
+    epoch) and intact outputs is not rendered again: it is already what a render would write. Returns
+    the files written (none when skipped).
+
     update_manifest=False leaves the year's MANIFEST.sha256 to the caller (run_all writes it once, after
     every worker has finished, so two workers never race on it).
     """
     year, code = report_data.check_params(year, district)
     data = report_data.load(year, code)
     commit = code_commit()
-    title = tables.report_title(data)
     stem = _output_stem(data)
-    notebook = _execute(year, code, commit, stem)
-    html = to_html(notebook, title)
+    register_files = dict(zip(data.register_inputs["file"], data.register_inputs["sha256"]))
+    inputs = manifest.run_inputs({"year": year, "district": code}, commit, report_data.frame_digests(data), register_files)
     written = []
-    for suffix, content in ((".html", html.encode("utf-8")), (".ipynb", _notebook_bytes(notebook)),
-                            (".xlsx", workbook_bytes(tables.all_tables(data, commit) | district_tables.sheets(data)))):
-        path = stem.with_suffix(suffix)
-        atomic.write_bytes(path, content)
-        print(f"Đã ghi / wrote {path.relative_to(paths.ROOT)} ({len(content):,} bytes)".replace(",", "."))
-        written.append(path)
-    record = manifest.write_run_record(stem, {"year": year, "district": code}, commit, notebook, written)
-    print(f"Đã ghi / wrote {record.relative_to(paths.ROOT)}")
-    written.append(record)
+    if manifest.is_current(stem, inputs):
+        print(f"Không đổi, giữ nguyên / unchanged, kept: {paths.relative(stem)}.* (dữ liệu, mã nguồn như lần trước)")
+    else:
+        written = _render(data, commit, stem, inputs)
     if update_manifest:
         listing = manifest.write_manifest(year)
         print(f"Đã ghi / wrote {listing.relative_to(paths.ROOT)}")
@@ -88,12 +86,28 @@ def run(year: object, district: object = None, update_manifest: bool = True) -> 
     return written
 
 
+def _render(data: report_data.ReportData, commit: str, stem: Path, inputs: dict) -> list[Path]:
+    """Execute the notebook, write HTML, executed notebook, XLSX and the run record."""
+    notebook = _execute(data.year, data.district.code if data.district else None, commit, stem)
+    html = to_html(notebook, tables.report_title(data))
+    written = []
+    for suffix, content in ((".html", html.encode("utf-8")), (".ipynb", _notebook_bytes(notebook)),
+                            (".xlsx", workbook_bytes(tables.all_tables(data, commit) | district_tables.sheets(data)))):
+        path = stem.with_suffix(suffix)
+        atomic.write_bytes(path, content)
+        print(f"Đã ghi / wrote {path.relative_to(paths.ROOT)} ({len(content):,} bytes)".replace(",", "."))
+        written.append(path)
+    record = manifest.write_run_record(stem, inputs, notebook, written)
+    print(f"Đã ghi / wrote {record.relative_to(paths.ROOT)}")
+    return written + [record]
+
+
 def run_all(year: object, jobs: int = 2) -> list[Path]:
     """The province report and every district report of the year, in `jobs` worker processes.
 
     Each render runs its own kernel over IPC sockets in its own temporary folder (no shared ports or
     files, the kernel-start races of parallel papermill runs), then the manifest and the index page
-    are written once.
+    are written once. Reports whose inputs did not change are kept (see run).
     """
     from concurrent.futures import ProcessPoolExecutor
 
@@ -104,9 +118,12 @@ def run_all(year: object, jobs: int = 2) -> list[Path]:
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
         batches = list(pool.map(_render_one, [(year, None)] + [(year, code) for code in codes]))
     written = [path for batch in batches for path in batch]
+    rendered = sum(1 for path in written if path.suffix == ".html")
     written.append(report_index.write(year))
     written.append(manifest.write_manifest(year))
-    print(f"Đã ghi / wrote {len(written)} tệp cho năm {year}: 1 báo cáo toàn tỉnh, {len(codes)} báo cáo huyện, mục lục")
+    print(f"Năm {year}: dựng {rendered} / {len(codes) + 1} báo cáo (1 toàn tỉnh, {len(codes)} huyện), giữ nguyên "
+          f"{len(codes) + 1 - rendered} báo cáo không đổi; mục lục và MANIFEST ghi lại "
+          f"(rendered {rendered}, kept {len(codes) + 1 - rendered})")
     return written
 
 

@@ -19,7 +19,15 @@ COPIED = ("Makefile", "pipeline", "notebooks", "expectations", "data/raw", "requ
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("project")
+    root = copy_of_project(tmp_path_factory.mktemp("project"))
+    result = make(root, "report", "YEAR=2022")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+def copy_of_project(root: Path) -> Path:
+    """What a clean checkout plus `make setup` has, in `root` (the shared .venv is linked, not rebuilt)."""
+    root.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source = paths.ROOT / name
         if source.is_dir():
@@ -28,16 +36,15 @@ def project(tmp_path_factory) -> Path:
             shutil.copy2(source, root / name)
     # The shared .venv is up to date: its lock stamp is copied with its mtime (make test wrote it).
     (root / ".venv").symlink_to(paths.ROOT / ".venv")
-    result = make(root, "report", "YEAR=2022")
-    assert result.returncode == 0, result.stdout + result.stderr
     return root
 
 
-def make(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "LANGSON_PROJECT_ROOT"}
-    env["SOURCE_DATE_EPOCH"] = "1640995200"
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=300)
+def make(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != "LANGSON_PROJECT_ROOT"}
+    environment["SOURCE_DATE_EPOCH"] = "1640995200"
+    environment.update(env or {})
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=root, env=environment, capture_output=True,
+                          text=True, timeout=300)
 
 
 def sha(path: Path) -> str:

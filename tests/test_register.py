@@ -414,14 +414,18 @@ def test_real_registers_without_a_key_are_refused_with_how_to_set_one(sample, tm
         register.build_tables(one_file_registers(sample, tmp_path, synthetic=False))
 
 
-def test_an_edited_file_in_the_synthetic_folder_is_treated_as_real(sample, tmp_path, monkeypatch, capsys):
-    """SYNTHETIC.json must list every file with its sha256, or the public demo key is not used."""
+def test_an_edited_file_in_the_synthetic_folder_needs_a_real_key_and_stays_labelled_synthetic(sample, tmp_path,
+                                                                                               monkeypatch, capsys):
+    """SYNTHETIC.json must list every file with its sha256, or the public demo key is not used; the figures
+    stay labelled synthetic while SYNTHETIC.json is there (an edited sample is still not an official figure)."""
     monkeypatch.delenv(KEY_ENV)
     directory = one_file_registers(sample, tmp_path, replace_cell(2, "Họ và tên chủ hộ", "Hộ Thật Sự"))
     with pytest.raises(PipelineError, match=KEY_ENV):
         register.build_tables(directory)
     assert "không phải file do bộ sinh dữ liệu giả lập" in capsys.readouterr().err
     monkeypatch.setenv(KEY_ENV, "a-real-key-of-at-least-16")
+    assert register.build_tables(directory)["district_poverty"]["synthetic"].all()
+    (directory / register.SYNTHETIC_MANIFEST).unlink()
     assert not register.build_tables(directory)["district_poverty"]["synthetic"].any()
 
 
