@@ -24,6 +24,7 @@ from pipeline import atomic, district_tables, manifest, paths, report_data, tabl
 from pipeline.errors import PipelineError
 
 NOTEBOOK_NAME = "annual_report"
+OUTPUT_SUFFIXES = (".html", ".ipynb", ".xlsx")  # beside each report: HTML, executed notebook, workbook
 CODE_DIR = Path(__file__).resolve().parent.parent  # where `pipeline` is imported from, for the kernel
 KERNEL_ENV = {
     "PYTHONHASHSEED": "0",
@@ -76,6 +77,8 @@ def run(year: object, district: object = None, update_manifest: bool = True) -> 
     inputs = manifest.run_inputs({"year": year, "district": code}, commit, report_data.frame_digests(data), register_files)
     written = []
     if manifest.is_current(stem, inputs):
+        for kept in [stem.with_suffix(suffix) for suffix in OUTPUT_SUFFIXES] + [manifest.record_path(stem)]:
+            atomic.remove_leftovers(kept)  # what a writer killed mid-render may have left beside the kept files
         print(f"Không đổi, giữ nguyên / unchanged, kept: {paths.relative(stem)}.* (dữ liệu, mã nguồn như lần trước)")
     else:
         written = _render(data, commit, stem, inputs)
@@ -91,8 +94,9 @@ def _render(data: report_data.ReportData, commit: str, stem: Path, inputs: dict)
     notebook = _execute(data.year, data.district.code if data.district else None, commit, stem)
     html = to_html(notebook, tables.report_title(data))
     written = []
-    for suffix, content in ((".html", html.encode("utf-8")), (".ipynb", _notebook_bytes(notebook)),
-                            (".xlsx", workbook_bytes(tables.all_tables(data, commit) | district_tables.sheets(data)))):
+    contents = (html.encode("utf-8"), _notebook_bytes(notebook),
+                workbook_bytes(tables.all_tables(data, commit) | district_tables.sheets(data)))
+    for suffix, content in zip(OUTPUT_SUFFIXES, contents):
         path = stem.with_suffix(suffix)
         atomic.write_bytes(path, content)
         print(f"Đã ghi / wrote {path.relative_to(paths.ROOT)} ({len(content):,} bytes)".replace(",", "."))
