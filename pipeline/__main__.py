@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             with runlog.stage("validate") as record:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
                                                                                    "expectations/*.json")]
-                record["outputs"] = [runlog.file_record(validate.run())]
+                record["outputs"] = [runlog.file_record(validate.run(record))]
         elif args.command == "render":
             from pipeline import render
 

@@ -10,6 +10,11 @@ upgrade touches one file.
 The gate is strict: if any expectation fails, validation_results.parquet is deleted (a stale
 pass must never be trusted) and ValidationFailed lists table, expectation, column and the
 failing raw-file rows (`source_file` dòng `source_row`).
+
+GX runs only on tables whose inputs changed: a table whose parquet, suite, gate code, library
+versions and run id all match its record from an earlier passing run (pipeline/validation_records.py)
+contributes that run's rows and GX result instead. The result goes back into the GX context's
+store, so the Data Docs site is rendered from the same results, in the same order, as a full run.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ import os
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import datetime as dt  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import re  # noqa: E402
@@ -27,6 +33,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -36,14 +43,19 @@ with warnings.catch_warnings():
     # GX 1.24 imports the stdlib's deprecated sre_constants; that warning is GX's, not the user's.
     warnings.filterwarnings("ignore", message="module 'sre_constants' is deprecated", category=DeprecationWarning)
     import great_expectations as gx
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
+        ExpectationSuiteValidationResultSchema,
+    )
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
         ProgressBarsConfig,
     )
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 
-from pipeline import atomic, paths, schema  # noqa: E402
+from pipeline import atomic, paths, schema, validation_records  # noqa: E402
 from pipeline.errors import PipelineError, ValidationFailed  # noqa: E402
 
 # Name of the table this module writes; it is an output of the gate, never validated itself.
@@ -183,10 +195,10 @@ def _run_table(context, name: str, df: pd.DataFrame, run_id: RunIdentifier):
         gx.Checkpoint(name=f"{name}_gate", validation_definitions=[definition], result_format=_result_format(name))
     )
     outcome = checkpoint.run(batch_parameters={"dataframe": df}, run_id=run_id)
-    (result,) = outcome.run_results.values()
+    ((key, result),) = outcome.run_results.items()
     order = {expectation.id: i for i, expectation in enumerate(suite.expectations)}
     # GX lists expectations that raised first; put results back in suite order.
-    return sorted(result.results, key=lambda r: order[r.expectation_config.id])
+    return key, sorted(result.results, key=lambda r: order[r.expectation_config.id])
 
 
 def expectation_successes(context, name: str, df: pd.DataFrame, positions: list[int] | None = None) -> list[bool]:
@@ -204,29 +216,76 @@ def expectation_successes(context, name: str, df: pd.DataFrame, positions: list[
     return [by_position[i] for i in chosen]
 
 
-def validate_tables(tables: dict[str, pd.DataFrame], data_docs_dir: Path | None) -> pd.DataFrame:
+@dataclass
+class TableRun:
+    """One table's part of a gate run: its results rows and the GX result its Data Docs page shows.
+
+    gx_key/gx_result are what GX's validation results store holds for the table: the Data Docs
+    site is rendered from that store, so a reused table puts the same pair back.
+    """
+
+    rows: list[dict]
+    gx_key: ValidationResultIdentifier
+    gx_result: ExpectationSuiteValidationResult
+
+    @property
+    def passed(self) -> bool:
+        return all(row["success"] for row in self.rows)
+
+
+def validate_tables(tables: dict[str, pd.DataFrame], data_docs_dir: Path | None,
+                    reused: dict[str, TableRun] | None = None) -> pd.DataFrame:
     """Run every table's suite and return one tidy row per expectation (see RESULT_DTYPES).
 
     Rows follow schema.PROCESSED_TABLES order, then schema.REGISTER_TABLES order, then suite order.
     With data_docs_dir, the Data Docs site is rebuilt there from these results (built aside, then
-    swapped into place).
+    swapped into place). Tables in `reused` are not run: their earlier results stand in.
     """
+    return results_frame(gate_tables(tables, data_docs_dir, reused))
+
+
+def gate_tables(tables: dict[str, pd.DataFrame], data_docs_dir: Path | None,
+                reused: dict[str, TableRun] | None = None) -> dict[str, TableRun]:
+    """validate_tables, keeping each table's GX result (run() records the passing ones for next time)."""
+    reused = reused or {}
     known = [*schema.PROCESSED_TABLES, *schema.REGISTER_TABLES]
-    unknown = sorted(set(tables) - set(known))
+    unknown = sorted((set(tables) | set(reused)) - set(known))
     if unknown:
         raise PipelineError(f"Không có bộ kiểm tra cho bảng: {', '.join(unknown)} "
                             "(không có trong schema.PROCESSED_TABLES hay schema.REGISTER_TABLES).")
-    rows: list[dict] = []
+    runs: dict[str, TableRun] = {}
     with utc_local_time():
         context = new_context()
         run_id = run_identifier()
-        for name in (n for n in known if n in tables):
-            df = tables[name].reset_index(drop=True)  # index = row position, used for derived tables
-            for result in _run_table(context, name, df, run_id):
-                rows.append(_result_row(name, df, result))
+        # One loop in the full run's order: GX's stores list suites and results in insertion order,
+        # and so does the Data Docs index.
+        for name in known:
+            if name in reused:
+                runs[name] = _replay_table(context, name, reused[name])
+            elif name in tables:
+                runs[name] = _fresh_table(context, name, tables[name], run_id)
         if data_docs_dir is not None:
             build_data_docs(context, Path(data_docs_dir))
+    return runs
+
+
+def results_frame(runs: dict[str, TableRun]) -> pd.DataFrame:
+    rows = [row for run in runs.values() for row in run.rows]
     return pd.DataFrame(rows, columns=list(RESULT_DTYPES)).astype(RESULT_DTYPES)
+
+
+def _fresh_table(context, name: str, df: pd.DataFrame, run_id: RunIdentifier) -> TableRun:
+    df = df.reset_index(drop=True)  # index = row position, used for derived tables
+    key, results = _run_table(context, name, df, run_id)
+    rows = [_result_row(name, df, result) for result in results]
+    return TableRun(rows, key, context.validation_results_store.get(key))
+
+
+def _replay_table(context, name: str, earlier: TableRun) -> TableRun:
+    """Put a table's earlier result where a run would have: its suite (for its page), its stored result."""
+    context.suites.add(load_suite(suite_path(name)))
+    context.validation_results_store.set(earlier.gx_key, earlier.gx_result)
+    return earlier
 
 
 @contextmanager
@@ -408,18 +467,16 @@ def _swap_directory(new: Path, target: Path) -> None:
 
 # ---------------------------------------------------------------- command
 
-def read_processed_tables() -> dict[str, pd.DataFrame]:
-    """Every table of schema.PROCESSED_TABLES from data/processed, then the register tables; a missing one is a user error."""
-    tables = {}
+def processed_table_names() -> list[str]:
+    """Every table of schema.PROCESSED_TABLES, then the register tables; a missing one is a user error."""
     for name in schema.PROCESSED_TABLES:
         path = paths.processed_table(name)
         if not path.is_file():
             raise PipelineError(f"Thiếu bảng {name} ({paths.relative(path)}). Hãy chạy `make data` trước khi kiểm tra.")
-        tables[name] = pd.read_parquet(path)
-    return tables | read_register_tables()
+    return [*schema.PROCESSED_TABLES, *register_table_names()]
 
 
-def read_register_tables() -> dict[str, pd.DataFrame]:
+def register_table_names() -> list[str]:
     """The household-register tables: all of them, or none when there are no registers and no register tables.
 
     Missing tables are an error when data/raw/registers holds register files (the stage was not run) or
@@ -429,25 +486,87 @@ def read_register_tables() -> dict[str, pd.DataFrame]:
 
     present = {name: paths.processed_table(name).is_file() for name in schema.REGISTER_TABLES}
     if not any(present.values()) and not has_register_files():
-        return {}
+        return []
     missing = [name for name, found in present.items() if not found]
     if missing:
         raise PipelineError(f"Thiếu bảng sổ hộ {', '.join(missing)} ({paths.relative(paths.PROCESSED)}). "
                             "Hãy chạy `make registers` (python -m pipeline registers) trước khi kiểm tra.")
-    return {name: pd.read_parquet(paths.processed_table(name)) for name in schema.REGISTER_TABLES}
+    return list(schema.REGISTER_TABLES)
 
 
-def run() -> Path:
-    """`python -m pipeline validate`: the gate between build and reports; returns the results file."""
+def run(log: dict | None = None) -> Path:
+    """`python -m pipeline validate`: the gate between build and reports; returns the results file.
+
+    `log` (the run log's record of the stage) gets the names of the tables validated and reused.
+    """
     output = paths.processed_table(RESULTS_TABLE)
     # Gone before anything can fail (missing table, GX error, failed rule): a stale pass is never trusted.
     output.unlink(missing_ok=True)
-    tables = read_processed_tables()
-    results = validate_tables(tables, paths.DATA_DOCS)
+    names = processed_table_names()
+    tables, reused, fingerprints = _tables_to_validate(names)
+    print(f"Great Expectations: kiểm định {len(tables)} bảng, dùng lại kết quả {len(reused)} bảng "
+          f"(validated {len(tables)}, reused {len(reused)}).")
+    if log is not None:
+        log.update(validated=list(tables), reused=list(reused))
+    runs = gate_tables(tables, paths.DATA_DOCS, reused)
+    _update_records({name: runs[name] for name in tables}, fingerprints)
+    results = results_frame(runs)
     docs_index = paths.relative(paths.DATA_DOCS / "index.html")
     if not results["success"].all():
         raise ValidationFailed(format_failures(results) + f"\nData Docs: {docs_index}")
     atomic.write_parquet(results, output)
-    print(f"Great Expectations: {len(results)} kỳ vọng trên {len(tables)} bảng đều đạt. Data Docs: {docs_index}")
+    print(f"Great Expectations: {len(results)} kỳ vọng trên {len(names)} bảng đều đạt. Data Docs: {docs_index}")
     return output
+
+
+def _tables_to_validate(names: list[str]) -> tuple[dict[str, pd.DataFrame], dict[str, TableRun], dict[str, dict]]:
+    """Split the tables into those GX must run (read) and those whose record stands in (not even read).
+
+    Each parquet file is read once, as bytes: the hash in the record and the frame GX checks come
+    from the same bytes, even if the file is replaced meanwhile.
+    """
+    code = validation_records.code_fingerprint()
+    run = "/".join(run_identifier().to_tuple())
+    tables: dict[str, pd.DataFrame] = {}
+    reused: dict[str, TableRun] = {}
+    fingerprints: dict[str, dict] = {}
+    for name in names:
+        data = paths.processed_table(name).read_bytes()
+        fingerprints[name] = validation_records.fingerprint(data, suite_path(name), code, run)
+        earlier = _earlier_run(name, fingerprints[name])
+        if earlier is not None:
+            reused[name] = earlier
+        else:
+            tables[name] = pd.read_parquet(io.BytesIO(data))
+    return tables, reused, fingerprints
+
+
+def _earlier_run(name: str, fingerprint: dict) -> TableRun | None:
+    """The table's recorded passing run when its fingerprint matches and GX reads its result back, else None."""
+    record = validation_records.load(name, fingerprint, list(RESULT_DTYPES))
+    if record is None:
+        return None
+    try:
+        key = ValidationResultIdentifier.from_tuple(tuple(record["gx_key"]))
+        result = ExpectationSuiteValidationResultSchema().load(record["gx_result"])
+    except Exception:  # noqa: BLE001 - whatever GX cannot read back, the table is simply validated again
+        return None
+    if result.success is not True or len(result.results) != len(record["rows"]):
+        return None
+    return TableRun(record["rows"], key, result)
+
+
+def _update_records(runs: dict[str, TableRun], fingerprints: dict[str, dict]) -> None:
+    """Record each freshly validated table that passed; forget the record of one that failed."""
+    for name, table_run in runs.items():
+        if table_run.passed:
+            validation_records.save(name, fingerprints[name], table_run.rows, list(table_run.gx_key.to_tuple()),
+                                    _store_json(table_run.gx_result))
+        else:
+            validation_records.discard(name)
+
+
+def _store_json(result: ExpectationSuiteValidationResult) -> dict:
+    """The result as GX's validation results store serialises it (through its schema), so it loads back the same."""
+    return json.loads(ExpectationSuiteValidationResultSchema().dumps(result.to_json_dict()))
 

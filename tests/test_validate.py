@@ -186,12 +186,17 @@ def test_run_writes_results_and_data_docs_when_all_pass(project, capsys):
     assert list(dict.fromkeys(results["table"])) == list(schema.PROCESSED_TABLES)
     assert (results["description"] != "").all()
     out = capsys.readouterr().out
-    assert out == f"Great Expectations: {len(results)} kỳ vọng trên {len(schema.PROCESSED_TABLES)} bảng đều đạt. " \
+    n = len(schema.PROCESSED_TABLES)
+    assert out == f"Great Expectations: kiểm định {n} bảng, dùng lại kết quả 0 bảng (validated {n}, reused 0).\n" \
+                  f"Great Expectations: {len(results)} kỳ vọng trên {n} bảng đều đạt. " \
                   "Data Docs: reports/data_docs/index.html\n"
     assert (paths.DATA_DOCS / "index.html").is_file()
     assert not (paths.DATA_DOCS / "stale.html").exists()  # the tree was replaced, not patched
     assert sorted(p.name for p in paths.DATA_DOCS.parent.iterdir()) == ["data_docs"]
-    assert [p.name for p in paths.PROCESSED.iterdir() if p.name.startswith(".")] == []
+    # The only hidden entry is the gate's per-table records (pipeline/validation_records.py), no temp file.
+    assert [p.name for p in paths.PROCESSED.iterdir() if p.name.startswith(".")] == [".validation"]
+    assert sorted(p.name for p in (paths.PROCESSED / ".validation").iterdir()) == \
+        sorted(f"{name}.json" for name in schema.PROCESSED_TABLES)
 
 
 def test_run_failure_removes_stale_results_and_raises(project, monkeypatch):
