@@ -66,7 +66,7 @@ $(OUT)/build.done: $(IN)/raw.sha256 $(IN)/code.sha256 | $(VENV)/.installed
 # Household registers: the real ones a province puts in data/raw/registers/, or, when there are none, the
 # SYNTHETIC ones that `make sample-data` generates on first use (marked by SYNTHETIC.json).
 REAL_REGISTERS := $(if $(wildcard $(REGISTERS)/SYNTHETIC.json),,$(wildcard $(REGISTERS)/*/ho_*.csv $(REGISTERS)/*/ho_*.xlsx))
-$(OUT)/registers.done: $(IN)/registers.sha256 $(IN)/code.sha256 $(if $(REAL_REGISTERS),,$(SAMPLE_DONE)) | $(VENV)/.installed
+$(OUT)/registers.done: $(IN)/registers.sha256 $(IN)/pseudonym_key.sha256 $(IN)/code.sha256 $(if $(REAL_REGISTERS),,$(SAMPLE_DONE)) | $(VENV)/.installed
 	@echo ">>> data: household registers -> pseudonymised tables, audit, district aggregates"
 	$(PY) -m pipeline registers
 	$(PYTHON) -m pipeline.stamp registers

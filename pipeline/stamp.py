@@ -11,6 +11,8 @@ Usage (stdlib only: the system Python runs it before .venv exists):
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import sys
 from pathlib import Path
 
@@ -34,7 +36,11 @@ GROUPS: dict[str, tuple[Path, tuple[str, ...], tuple[str, ...]]] = {
     "processed": (OUTPUT_STAMPS / "processed.sha256", ("data/processed/*.parquet",), ("validation_results.parquet",)),
     "validated": (OUTPUT_STAMPS / "validated.sha256", ("data/processed/validation_results.parquet",), ()),
 }
-INPUT_GROUPS = ("raw", "code", "suites", "notebooks", "lock", "generator", "registers")
+INPUT_GROUPS = ("raw", "code", "suites", "notebooks", "lock", "generator", "registers", "pseudonym_key")
+# Not a file: the household-id key (pipeline/register.py) comes from the environment, and every household
+# key in data/processed changes with it. Its stamp holds HMAC(key, a fixed text), never the key.
+PSEUDONYM_KEY_STAMP = INPUT_STAMPS / "pseudonym_key.sha256"
+PSEUDONYM_KEY_ENV = "LANGSON_PSEUDONYM_KEY"
 
 
 def listing(patterns: tuple[str, ...], excluded: tuple[str, ...], root: Path = ROOT) -> str:
@@ -43,11 +49,22 @@ def listing(patterns: tuple[str, ...], excluded: tuple[str, ...], root: Path = R
     return "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(root).as_posix()}\n" for p in files)
 
 
+def key_fingerprint(environ: dict | None = None) -> str:
+    """A text that changes when the pseudonym key changes and tells nothing about the key itself."""
+    key = (os.environ if environ is None else environ).get(PSEUDONYM_KEY_ENV, "")
+    if not key:
+        return "no key set: the demo key of the synthetic sample, or a stop asking for a key\n"
+    return hmac.new(key.encode("utf-8"), b"langson make stamp", hashlib.sha256).hexdigest() + "  " + PSEUDONYM_KEY_ENV + "\n"
+
+
 def refresh(group: str, root: Path = ROOT) -> bool:
     """Rewrite the group's stamp if its content changed; True when it did."""
-    stamp, patterns, excluded = GROUPS[group]
+    if group == "pseudonym_key":
+        stamp, text = PSEUDONYM_KEY_STAMP, key_fingerprint()
+    else:
+        stamp, patterns, excluded = GROUPS[group]
+        text = listing(patterns, excluded, root)
     target = root / stamp
-    text = listing(patterns, excluded, root)
     if target.is_file() and target.read_text(encoding="utf-8") == text:
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +75,7 @@ def refresh(group: str, root: Path = ROOT) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    unknown = [g for g in argv if g not in GROUPS and g != "inputs"]
+    unknown = [g for g in argv if g not in GROUPS and g not in ("inputs", "pseudonym_key")]
     if not argv or unknown:
         print(f"usage: python -m pipeline.stamp {{inputs|{'|'.join(GROUPS)}}} ...", file=sys.stderr)
         return 2
