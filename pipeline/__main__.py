@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
             with runlog.stage("registers") as record:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in(*register.INPUT_PATTERNS)]
-                tables = register.run()
+                tables = register.run(record)
                 record["outputs"] = [runlog.file_record(paths.processed_table(name)) for name in tables]
         elif args.command == "validate":
             from pipeline import validate

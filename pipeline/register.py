@@ -19,6 +19,12 @@ RawDataError naming file, line and column, as pipeline.ingest does. Values that 
 a rule (class inconsistent with the standard, B ≠ 10 × deprivations, duplicate ids, impossible values)
 are findings: one row per broken rule in `register_audit`, the household flagged `has_anomaly`.
 
+Per-file cache (the CLI only): what read_register_file returns for a file, the typed pseudonymised frame
+and its meta, is kept in data/processed/registers/<year>/ho_<district>_<year>.parquet with the file's sha256,
+a fingerprint of the code that shapes the frame and one of the pseudonym key (RegisterCache). A run parses
+again only the files whose entry does not match, so a changed district register is read again and the other
+files are not; everything across files (audit, aggregates, the combined tables) is computed on all of them.
+
 CLI: python -m pipeline registers (reads, audits, aggregates with pipeline.register_aggregates, writes).
 """
 from __future__ import annotations
@@ -29,9 +35,12 @@ import hmac
 import io
 import json
 import os
+import platform
 import re
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +48,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
-from pipeline import atomic, ingest, paths, poverty_standard as ps, register_aggregates, runlog, schema
+from pipeline import atomic, ingest, paths, poverty_standard as ps, register_aggregates, runlog, schema, vn
 from pipeline.errors import PipelineError, RawDataError
 from pipeline.schema import (AUDIT_RULES, HOUSEHOLD_CLASS_LABELS, REGISTER_DISTRICT_CODES, REGISTER_RAW,
                              REGISTER_TABLES, REGISTER_YEARS)
@@ -84,6 +94,12 @@ AUDIT_COLUMNS = list(REGISTER_TABLES["register_audit"])
 LINE_SPAN = 2**32  # file code × LINE_SPAN + line identifies a row by one integer
 NFC_REPAIR, SPACE_REPAIR = "chuẩn hoá Unicode NFC", "bỏ khoảng trắng thừa"  # run-log wording, as pipeline.ingest
 
+CACHE_SUBDIR = "registers"                           # under data/processed: one entry per register file
+CACHE_METADATA = b"langson.register_cache"          # parquet key-value metadata of an entry (JSON)
+CACHE_KEY_MESSAGE = b"cache-fingerprint"             # HMAC'd with the pseudonym key: names the key, never holds it
+# Library versions that can change what a file parses to (CSV parsing, number casts, Excel cells).
+FRAME_LIBRARIES = ("pandas", "pyarrow", "numpy", "openpyxl")
+
 
 @dataclass(frozen=True)
 class RegisterFile:
@@ -107,26 +123,39 @@ def has_register_files(directory: Path | None = None) -> bool:
     return directory.is_dir() and any(p.suffix.lower() in REGISTER_SUFFIXES for p in directory.glob("*/ho_*"))
 
 
-def run() -> dict[str, pd.DataFrame]:
-    """`python -m pipeline registers`: read, audit, aggregate, write all register tables (or none)."""
+def run(record: dict | None = None) -> dict[str, pd.DataFrame]:
+    """`python -m pipeline registers`: read (through the per-file cache), audit, aggregate, write all register
+    tables (or none); the files parsed and reused go into the run-log `record`."""
     timings: dict[str, float] = {}
-    tables = build_tables(registers_dir(), timings)
+    cache = RegisterCache(paths.PROCESSED / CACHE_SUBDIR)
+    tables = build_tables(registers_dir(), timings, cache)
     started = time.perf_counter()
     write_tables(tables, paths.PROCESSED)
     timings["write"] = time.perf_counter() - started
-    print(summary_line(tables, timings))
+    print(summary_line(tables, timings, cache))
+    if record is not None:
+        record["register_files"] = {"parsed": cache.parsed, "reused": cache.reused}
     return tables
 
 
-def build_tables(directory: Path, timings: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
-    """Every register table, conformed to schema.REGISTER_TABLES; timings (s) per step go into `timings`."""
+def build_tables(directory: Path, timings: dict[str, float] | None = None,
+                 cache: RegisterCache | None = None) -> dict[str, pd.DataFrame]:
+    """Every register table, conformed to schema.REGISTER_TABLES; timings (s) per step go into `timings`.
+
+    Without a `cache` every file is parsed (library use, tests); with one, unchanged files are reused from it.
+    """
     timings = {} if timings is None else timings
     clock = time.perf_counter()
     # Load inputs
     files = find_register_files(directory)
-    synthetic = is_synthetic_sample(directory, files)
-    pseudonymise = Pseudonymiser(pseudonym_key(synthetic))
-    parts = [read_register_file(f, pseudonymise) for f in files]
+    digests = {f.path: hashlib.sha256(f.path.read_bytes()).hexdigest() for f in files}
+    synthetic = is_synthetic_sample(directory, files, digests)
+    key = pseudonym_key(synthetic)
+    pseudonymise = Pseudonymiser(key)
+    if cache is None:
+        parts = [read_register_file(f, pseudonymise) for f in files]
+    else:
+        parts = cache.read_all(files, digests, pseudonymise, key)
     households = pd.concat([p for p, _ in parts], ignore_index=True)
     inputs = register_inputs(files, [meta for _, meta in parts], directory)
     timings["read"] = time.perf_counter() - clock
@@ -148,14 +177,18 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
     atomic.write_parquet_all({out_dir / f"{name}.parquet": frame for name, frame in tables.items()})
 
 
-def summary_line(tables: dict[str, pd.DataFrame], timings: dict[str, float]) -> str:
-    """One line: households per year, findings per rule, time per step."""
+def summary_line(tables: dict[str, pd.DataFrame], timings: dict[str, float],
+                 cache: RegisterCache | None = None) -> str:
+    """One line: households per year, findings per rule, files parsed and reused, time per step."""
     years = tables["register_households"]["review_year"].value_counts().sort_index()
     rules = tables["register_audit"]["rule"].value_counts()
     per_year = ", ".join(f"{y}: {format_vn_number(n)}" for y, n in years.items())
     per_rule = ", ".join(f"{r} {format_vn_number(rules.get(r, 0))}" for r in AUDIT_RULES)
     steps = ", ".join(f"{k} {format_vn_number(v, 1)}" for k, v in timings.items())
-    return (f"registers: hộ theo năm (households) {per_year}; phát hiện (findings) {per_rule}; "
+    reading = "" if cache is None else (
+        f"đọc lại {len(cache.parsed)} / dùng lại {len(cache.reused)} file "
+        f"(parsed {len(cache.parsed)}, reused {len(cache.reused)}); ")
+    return (f"registers: hộ theo năm (households) {per_year}; phát hiện (findings) {per_rule}; {reading}"
             f"thời gian (s) {steps}; tổng {format_vn_number(sum(timings.values()), 1)}")
 
 
@@ -210,11 +243,12 @@ def is_marked_synthetic(directory: Path) -> bool:
     return (directory / SYNTHETIC_MANIFEST).is_file()
 
 
-def is_synthetic_sample(directory: Path, files: list[RegisterFile]) -> bool:
+def is_synthetic_sample(directory: Path, files: list[RegisterFile], digests: dict[Path, str] | None = None) -> bool:
     """True only when SYNTHETIC.json is there and lists every register file with its exact sha256.
 
     The demo key is public and household ids are easy to enumerate, so a real file dropped into the
     synthetic folder must never be hashed with it: any file the generator did not write makes the set real.
+    `digests` (path -> sha256) saves hashing files the caller has already hashed.
     """
     manifest = directory / SYNTHETIC_MANIFEST
     if not manifest.is_file():
@@ -222,7 +256,8 @@ def is_synthetic_sample(directory: Path, files: list[RegisterFile]) -> bool:
     listed = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
     for file in files:
         recorded = listed.get(file.path.relative_to(directory).as_posix(), {}).get("sha256")
-        if recorded != hashlib.sha256(file.path.read_bytes()).hexdigest():
+        digest = (digests or {}).get(file.path) or hashlib.sha256(file.path.read_bytes()).hexdigest()
+        if recorded != digest:
             runlog.warn(f"{file.name} không phải file do bộ sinh dữ liệu giả lập ghi ra (not in {SYNTHETIC_MANIFEST} "
                         "with this sha256): mã hộ phải được băm bằng khóa thật; số liệu vẫn ghi là giả lập (needs a real pseudonym "
                         "key; figures stay labelled synthetic).")
@@ -279,29 +314,165 @@ def register_inputs(files: list[RegisterFile], metas: list[dict], directory: Pat
     return pd.DataFrame(rows, columns=list(REGISTER_TABLES["register_inputs"]))
 
 
+# --- Per-file cache -------------------------------------------------------------------------------------
+
+@dataclass
+class RegisterCache:
+    """read_register_file's result per file, in <directory>/<year>/ho_<district>_<year>.parquet.
+
+    An entry stands for a file only while the file's sha256, the code fingerprint and the key fingerprint all
+    equal what was recorded with it; otherwise, or when the entry cannot be read, the file is parsed again and
+    the entry rewritten (write to temp, rename). The file's warnings are kept with it and repeated on reuse, so
+    every run reports every repair. `parsed` and `reused` list the files of the last read_all, by name.
+    """
+    directory: Path
+    parsed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    fingerprints: dict[str, str] = field(default_factory=dict)   # code and key of this run
+
+    def entry(self, file: RegisterFile) -> Path:
+        return self.directory / str(file.year) / f"ho_{file.district_code}_{file.year}.parquet"
+
+    def read_all(self, files: list[RegisterFile], digests: dict[Path, str], pseudonymise: Pseudonymiser,
+                 key: bytes) -> list[tuple[pd.DataFrame, dict]]:
+        """Every file's (frame, meta), in file order: from its entry when that matches, else parsed."""
+        self.parsed, self.reused = [], []
+        self.fingerprints = {"code": code_fingerprint(), "key": key_fingerprint(key)}
+        self.prune(files)
+        return [self.read(f, digests[f.path], pseudonymise) for f in files]
+
+    def read(self, file: RegisterFile, sha256: str, pseudonymise: Pseudonymiser) -> tuple[pd.DataFrame, dict]:
+        """The entry when it was recorded for these bytes, this code and this key; else the file parsed."""
+        path = self.entry(file)
+        cached = read_entry(path, {"file": file.name, "sha256": sha256, **self.fingerprints})
+        if cached is not None:
+            frame, meta, notes = cached
+            warn_all(notes)
+            self.reused.append(file.name)
+            return frame, meta
+        # Gone before parsing: a file that now fails must not keep an entry around (a failed parse writes none).
+        path.unlink(missing_ok=True)
+        frame, meta = self.parse(file, pseudonymise)
+        self.parsed.append(file.name)
+        return frame, meta
+
+    def parse(self, file: RegisterFile, pseudonymise: Pseudonymiser) -> tuple[pd.DataFrame, dict]:
+        """Parse, log the file's warnings (also on error) and record the entry, stamped with the bytes parsed."""
+        notes: list[str] = []
+        try:
+            frame, meta = parse_register_file(file, pseudonymise, notes)
+        finally:
+            warn_all(notes)
+        write_entry(self.entry(file), frame, {"file": file.name, **meta, **self.fingerprints, "warnings": notes})
+        return frame, meta
+
+    def prune(self, files: list[RegisterFile]) -> None:
+        """Delete the entries (and leftovers) of register files that no longer exist."""
+        if not self.directory.is_dir():
+            return
+        kept = {self.entry(f) for f in files}
+        for year in sorted(p for p in self.directory.iterdir() if p.is_dir()):
+            for path in sorted(year.iterdir()):
+                if path.is_file() and path not in kept:
+                    path.unlink()
+            if not any(year.iterdir()):
+                year.rmdir()
+
+
+def read_entry(path: Path, stamp: dict) -> tuple[pd.DataFrame, dict, list[str]] | None:
+    """(frame, meta, warnings) of a cache entry recorded with exactly `stamp`; None when missing, stale or broken."""
+    try:
+        recorded = json.loads(pq.read_schema(path).metadata[CACHE_METADATA])
+        if any(recorded.get(k) != v for k, v in stamp.items()):
+            return None
+        frame = pq.read_table(path, page_checksum_verification=True).to_pandas()
+    except (OSError, pa.ArrowException, ValueError, KeyError, TypeError):  # missing, truncated or damaged
+        return None
+    if len(frame) != recorded.get("rows"):
+        return None
+    meta = {"sha256": recorded["sha256"], "bytes": recorded["bytes"], "rows": recorded["rows"]}
+    return frame, meta, list(recorded.get("warnings", []))
+
+
+def write_entry(path: Path, frame: pd.DataFrame, record: dict) -> None:
+    """The frame with `record` in its parquet metadata, as one file written atomically (entry and stamp together)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    text = json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), CACHE_METADATA: text})
+    atomic.write_parquet_table(table, path, write_page_checksum=True)
+
+
+def code_fingerprint() -> str:
+    """sha256 of the code that shapes a parsed file, and of the libraries it runs on.
+
+    The modules read_register_file runs through: this one (reading, cleaning, typing), ingest (decoding,
+    header checks, legacy-encoding detection), schema (the contract: headers, vocabularies, district codes),
+    vn (NFC and space repairs) and poverty_standard (the standard column, the indicator list). The Python
+    version is in it too, since it fixes the Unicode tables that NFC uses. Over-broad on purpose: an edit
+    to the audit code here also re-parses every file, which costs one cold run and can never reuse a stale frame.
+    """
+    digest = hashlib.sha256()
+    for module in (sys.modules[__name__], ingest, schema, vn, ps):
+        source = Path(module.__file__).read_bytes()
+        digest.update(f"{module.__name__} {len(source)}\n".encode() + source)
+    versions = [f"{name} {_version(name)}" for name in FRAME_LIBRARIES] + [f"python {platform.python_version()}"]
+    digest.update("\n".join(versions).encode())
+    return digest.hexdigest()
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Which pseudonym key made an entry's household keys, without storing the key: HMAC(key, fixed text)."""
+    return hmac.new(key, CACHE_KEY_MESSAGE, hashlib.sha256).hexdigest()
+
+
 # --- Reading one file -----------------------------------------------------------------------------------
 
 def read_register_file(file: RegisterFile, pseudonymise: Pseudonymiser) -> tuple[pd.DataFrame, dict]:
-    """One file as typed canonical columns plus household_key and provenance; the household id is gone."""
+    """One file as typed canonical columns plus household_key and provenance; the household id is gone.
+
+    Its warnings (repairs, blank rows) go to the run log, also when the file then turns out to be unreadable.
+    """
+    notes: list[str] = []
+    try:
+        return parse_register_file(file, pseudonymise, notes)
+    finally:
+        warn_all(notes)
+
+
+def warn_all(notes: list[str]) -> None:
+    for note in notes:
+        runlog.warn(note)
+
+
+def parse_register_file(file: RegisterFile, pseudonymise: Pseudonymiser,
+                        notes: list[str]) -> tuple[pd.DataFrame, dict]:
+    """read_register_file, with the file's warnings appended to `notes` instead of logged (the cache keeps them)."""
     data = file.path.read_bytes()
     if file.path.suffix.lower() == ".xlsx":
-        cells, repairs = read_xlsx_cells(file), []
+        cells, repairs = read_xlsx_cells(file, notes), []
     else:
-        cells, repairs = read_csv_cells(data, file.name)
+        cells, repairs = read_csv_cells(data, file.name, notes)
     if cells.empty:
         raise RawDataError(file.name, None, None, "file chỉ có dòng tiêu đề, không có dòng dữ liệu (no data rows).",
                            "Thêm danh sách hộ vào file, hoặc xoá file nếu huyện chưa có số liệu năm này.")
     cells, cleaned = clean_cells(cells)
     repairs += cleaned
     if repairs:
-        runlog.warn(f"{file.name}: đã sửa khi đọc, file gốc không đổi (repaired on read): " + "; ".join(repairs) + ".")
+        notes.append(f"{file.name}: đã sửa khi đọc, file gốc không đổi (repaired on read): " + "; ".join(repairs) + ".")
     frame = typed_frame(cells, file)
     frame.insert(0, "household_key", pseudonymise(cells["household_id"]))
     meta = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "rows": len(frame)}
     return frame, meta
 
 
-def read_csv_cells(data: bytes, file: str) -> tuple[pd.DataFrame, list[str]]:
+def read_csv_cells(data: bytes, file: str, notes: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """The non-personal columns of a CSV as text (canonical names) plus `line`; repairs made on decoding."""
     try:
         text, repairs = ingest.decode_csv(data, file)
@@ -324,7 +495,7 @@ def read_csv_cells(data: bytes, file: str) -> tuple[pd.DataFrame, list[str]]:
         raise layout_error(text, header, file, err) from None
     cells = table.to_pandas().rename(columns={v: k for k, v in wanted.items()})
     cells["line"] = csv_lines(body, text, len(cells))
-    return _drop_blank_rows(cells, file), repairs
+    return _drop_blank_rows(cells, file, notes), repairs
 
 
 def redacted(err: RawDataError) -> RawDataError:
@@ -375,7 +546,7 @@ def csv_lines(body: bytes, text: str, n_rows: int) -> np.ndarray:
     return lines
 
 
-def read_xlsx_cells(file: RegisterFile) -> pd.DataFrame:
+def read_xlsx_cells(file: RegisterFile, notes: list[str]) -> pd.DataFrame:
     """The non-personal columns of an XLSX's first sheet as text; numeric cells written as the contract's numbers."""
     from openpyxl import load_workbook
 
@@ -394,7 +565,7 @@ def read_xlsx_cells(file: RegisterFile) -> pd.DataFrame:
     book.close()
     cells = pd.DataFrame(records, columns=list(positions), dtype="str")
     cells["line"] = np.array(lines, dtype=np.int64)
-    return _drop_blank_rows(cells, file.name)
+    return _drop_blank_rows(cells, file.name, notes)
 
 
 def _xlsx_text(value: object) -> str:
@@ -408,12 +579,12 @@ def _xlsx_text(value: object) -> str:
     return str(value)
 
 
-def _drop_blank_rows(cells: pd.DataFrame, file: str) -> pd.DataFrame:
+def _drop_blank_rows(cells: pd.DataFrame, file: str, notes: list[str]) -> pd.DataFrame:
     """Rows with every read cell empty are skipped (as ingest does); skipping one with content would hide data."""
     data = cells.drop(columns="line")
     blank = (data == "").all(axis=1).to_numpy()
     if blank.any():
-        runlog.warn(f"{file}: bỏ qua {int(blank.sum())} dòng trống (blank rows skipped).")
+        notes.append(f"{file}: bỏ qua {int(blank.sum())} dòng trống (blank rows skipped).")
     return cells.loc[~blank].reset_index(drop=True)
 
 
