@@ -1,4 +1,4 @@
-"""Benchmark: wall time and peak memory of each pipeline stage on the shipped data.
+"""Benchmark: wall time and peak memory of each pipeline stage on the shipped data, and after a correction.
 
     python -m pipeline.bench [--repeat N] [--year 2022] [--json bench.json]
 
@@ -8,6 +8,12 @@ subprocess, exactly as make does (`python -m pipeline build`, `validate`, `rende
 the Makefile's environment (GX_ANALYTICS_ENABLED=False, TQDM_DISABLE=1, PYTHONHASHSEED=0, TZ=UTC,
 LC_ALL=C.UTF-8, MPLBACKEND=Agg, SOURCE_DATE_EPOCH) and LANGSON_PROJECT_ROOT set to the copy, so
 nothing is written to the working tree. Copying (setup) is not timed. The copy is deleted at the end.
+
+Then one district's register is corrected (one household removed from ho_<district>_<year>.csv) and
+registers, validate, the province report, that district's report and another district's report run
+again: what a district's correction costs when only the changed file is parsed, only changed tables are
+checked and only reports whose inputs changed are rendered (the last row measures a report kept as it
+is). A fixed bench key stands in for a province's pseudonym key, since an edited sample needs one.
 
 Measured per stage:
 - wall time: time.perf_counter() around the subprocess, median/min/max over the repeats;
@@ -92,6 +98,41 @@ def stages(year: str = "2022", also_year: str = "2021", district: str = "181") -
     if district:
         chosen.append((f"render {year} district {district}", ["render", "--year", year, "--district", district]))
     return chosen
+
+
+# After the full run, one district's register is corrected (one household removed) and the stages run
+# again: the per-file register cache, the gate's per-table records and the per-report run records make
+# this a measure of what a district's correction costs. An edited sample needs a real key (register.py).
+BENCH_PSEUDONYM_KEY = "bench-only-key-not-secret-0123456789"
+HOUSEHOLD_ID_HEADER = "Mã hộ"
+
+
+def correction_stages(year: str, district: str, unchanged_district: str) -> list[tuple[str, list[str]]]:
+    """(label, arguments) after one district's register of `year` is corrected."""
+    return [("registers", ["registers"]), ("validate", ["validate"]),
+            (f"render {year}", ["render", "--year", year]),
+            (f"render {year} district {district}", ["render", "--year", year, "--district", district]),
+            (f"render {year} district {unchanged_district} (kept)",
+             ["render", "--year", year, "--district", unchanged_district])]
+
+
+def remove_one_household(registers: Path, year: str, district: str) -> int:
+    """Delete the first household of ho_<district>_<year>.csv whose id no other district's file of that year
+    has (a duplicate id would rightly involve the other district too); returns the line removed (header = 1)."""
+    import csv
+    import io
+
+    others: set[str] = set()
+    for path in sorted((registers / year).glob("ho_*.csv")):
+        if path.name != f"ho_{district}_{year}.csv":
+            others.update(row[HOUSEHOLD_ID_HEADER] for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    target = registers / year / f"ho_{district}_{year}.csv"
+    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    position = next(csv.reader([lines[0]])).index(HOUSEHOLD_ID_HEADER)
+    line = next(n for n in range(1, len(lines)) if next(csv.reader([lines[n]]))[position] not in others)
+    del lines[line]
+    target.write_text("".join(lines), encoding="utf-8")
+    return line + 1
 
 
 @dataclass
@@ -255,25 +296,33 @@ def code_commit() -> str:
 
 
 def bench(repeat: int, year: str, also_year: str, district: str, sample_tree: bool = True) -> dict:
-    plan = stages(year, also_year, district)
+    plan = [("full run", label, args) for label, args in stages(year, also_year, district)]
+    unchanged = next(code for code in ("178", "180") if code != district)  # its report exists before the correction
+    if district:
+        plan += [("after one register is corrected", label, args)
+                 for label, args in correction_stages(year, district, unchanged)]
     load_before = os.getloadavg()[0]
-    runs: dict[str, list[StageRun]] = {label: [] for label, _ in plan}
-    totals = []
+    runs: dict[tuple[str, str], list[StageRun]] = {(phase, label): [] for phase, label, _ in plan}
+    totals: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="langson-bench-") as tmp:
         source = copy_project(Path(tmp) / "source")  # one snapshot of the working tree for every repeat
         for index in range(repeat):
             root = copy_project(Path(tmp) / f"run-{index + 1}", source)
-            env = stage_env(root)
-            total = 0.0
-            for label, args in plan:
+            env = stage_env(root, LANGSON_PSEUDONYM_KEY=BENCH_PSEUDONYM_KEY)
+            phase_totals: dict[str, float] = {}
+            for phase, label, args in plan:
+                if phase not in phase_totals and phase_totals:  # between the phases, not timed:
+                    run_stage(root, "unchanged report", ["render", "--year", year, "--district", unchanged], env)
+                    remove_one_household(root / "data" / "raw" / "registers", year, district)  # the correction
                 result = run_stage(root, label, args, env, sample_tree=sample_tree)
                 if result.returncode != 0:
                     raise SystemExit(f"bench: `{' '.join(stage_command(args))}` failed "
                                      f"(exit {result.returncode}):\n{result.stderr[-3000:]}")
-                runs[label].append(result)
-                total += result.wall_s
-                print(f"  run {index + 1}/{repeat}  {label:<28} {result.wall_s:6.2f} s", file=sys.stderr)
-            totals.append(total)
+                runs[(phase, label)].append(result)
+                phase_totals[phase] = phase_totals.get(phase, 0.0) + result.wall_s
+                print(f"  run {index + 1}/{repeat}  {label:<34} {result.wall_s:6.2f} s", file=sys.stderr)
+            for phase, total in phase_totals.items():
+                totals.setdefault(phase, []).append(total)
             shutil.rmtree(root)
     return {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -283,8 +332,9 @@ def bench(repeat: int, year: str, also_year: str, district: str, sample_tree: bo
         "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "rss_method": "os.wait4 ru_maxrss of the stage process (= /usr/bin/time -f %M); "
                       "tree = summed RSS of the process tree, psutil sample every 0.1 s",
-        "stages": [_summary(label, " ".join(["python -m pipeline", *args]), runs[label]) for label, args in plan],
-        "total": {"wall_s": _stats(totals)},
+        "stages": [{"phase": phase, **_summary(label, " ".join(["python -m pipeline", *args]), runs[(phase, label)])}
+                   for phase, label, args in plan],
+        "totals": {phase: {"wall_s": _stats(values)} for phase, values in totals.items()},
     }
 
 
@@ -314,21 +364,25 @@ def format_table(report: dict) -> str:
         "",
     ]
     header = ("stage", "median", "min", "max", "peak RSS", "tree RSS", "command")
-    rows = [header]
-    for s in report["stages"]:
-        w = s["wall_s"]
-        rows.append((s["stage"], f"{w['median']:.2f}", f"{w['min']:.2f}", f"{w['max']:.2f}",
-                     f"{s['peak_rss_mib']:.0f}", f"{s['peak_tree_rss_mib']:.0f}" if s["peak_tree_rss_mib"] else "-",
-                     s["command"]))
-    t = report["total"]["wall_s"]
-    rows.append(("end to end (sum)", f"{t['median']:.2f}", f"{t['min']:.2f}", f"{t['max']:.2f}", "", "", ""))
+    rows, rules = [header], [1]
+    for phase, total in report["totals"].items():
+        rows.append((f"{phase}:", "", "", "", "", "", ""))
+        for s in (s for s in report["stages"] if s["phase"] == phase):
+            w = s["wall_s"]
+            rows.append((f"  {s['stage']}", f"{w['median']:.2f}", f"{w['min']:.2f}", f"{w['max']:.2f}",
+                         f"{s['peak_rss_mib']:.0f}", f"{s['peak_tree_rss_mib']:.0f}" if s["peak_tree_rss_mib"] else "-",
+                         s["command"]))
+        t = total["wall_s"]
+        rules.append(len(rows))
+        rows.append((f"  {phase} (sum)", f"{t['median']:.2f}", f"{t['min']:.2f}", f"{t['max']:.2f}", "", "", ""))
+        rules.append(len(rows))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     right = {1, 2, 3, 4, 5}
     for n, row in enumerate(rows):
+        if n in rules:
+            lines.append("  ".join("-" * w for w in widths))
         cells = [c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
-        if n == 0 or n == len(rows) - 2:
-            lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 

@@ -7,12 +7,11 @@ removes one household from Bình Gia's 2022 register, a household whose id appea
 An edited synthetic file is no longer the untouched sample, so the run needs a real pseudonym key, as a
 province with real registers has: it is set for every run here.
 """
-import csv
-import io
 from pathlib import Path
 
 import pytest
 
+from pipeline import bench
 from tests.test_make_end_to_end import copy_of_project, make, sha
 
 KEY = {"LANGSON_PSEUDONYM_KEY": "test-key-for-incremental-reports-0123456789"}
@@ -26,7 +25,7 @@ def corrected(tmp_path_factory):
     first = make(root, "reports", "YEAR=2022", env=KEY)
     assert first.returncode == 0, first.stdout + first.stderr
     before = snapshot(root / "reports" / "2022")
-    remove_one_household(root / "data" / "raw" / "registers" / "2022", EDITED_DISTRICT)
+    bench.remove_one_household(root / "data" / "raw" / "registers", "2022", EDITED_DISTRICT)
     second = make(root, "reports", "YEAR=2022", env=KEY)
     assert second.returncode == 0, second.stdout + second.stderr
     return root, before, snapshot(root / "reports" / "2022"), second.stdout
@@ -36,24 +35,6 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
     """path -> (sha256, mtime in ns) of every report file."""
     return {p.relative_to(folder).as_posix(): (sha(p), p.stat().st_mtime_ns)
             for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")}
-
-
-def remove_one_household(year_folder: Path, district: str) -> None:
-    """Drop the first household of the district's file whose id no other district's file of the year has."""
-    id_column = "Mã hộ"
-    elsewhere = set()
-    for path in year_folder.glob("ho_*.csv"):
-        if f"ho_{district}_" not in path.name:
-            elsewhere.update(row[id_column] for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    target = next(year_folder.glob(f"ho_{district}_*.csv"))
-    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
-    header = next(csv.reader([lines[0]]))
-    position = header.index(id_column)
-    for number, line in enumerate(lines[1:], start=1):
-        if next(csv.reader([line]))[position] not in elsewhere:
-            del lines[number]
-            break
-    target.write_text("".join(lines), encoding="utf-8")
 
 
 def test_other_districts_reports_are_kept_byte_for_byte_and_not_rewritten(corrected):
