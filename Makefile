@@ -135,7 +135,7 @@ $(SAMPLE_DONE): $(IN)/generator.sha256 | $(VENV)/.installed
 verify: | $(VENV)/.installed
 	$(PY) -m pipeline.verify --year '$(YEAR)'
 
-## bench: time each stage (build, validate, reports 2022/2021/district 181) in a temporary copy; REPEAT=3 [BENCH_JSON=file]
+## bench: time each stage (build, registers, validate, reports 2022/2021/district 181, then after one district register is corrected) in a temporary copy; REPEAT=3 [BENCH_JSON=file]
 bench: | $(VENV)/.installed
 	$(PY) -m pipeline.bench --repeat '$(REPEAT)' $(if $(BENCH_JSON),--json '$(BENCH_JSON)')
 
