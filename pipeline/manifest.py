@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def cell_products(notebook) -> list[dict]:
 
 
 def run_inputs(parameters: dict, commit: str, report_inputs: dict[str, str], register_files: dict[str, str]) -> dict:
-    """What a report is made from: parameters, commit, epoch, lock, project inputs and the data it read.
+    """What a report is made from: parameters, commit, epoch, lock, Python, project inputs and the data it read.
 
     report_inputs holds one sha256 per frame the report read (report_data.frame_digests), so a record
     says exactly which data a report depends on; register_files are the household registers behind them.
@@ -66,6 +67,7 @@ def run_inputs(parameters: dict, commit: str, report_inputs: dict[str, str], reg
         "code_commit": commit,
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
         "environment_lock_sha256": sha256(lock) if lock.is_file() else "",
+        "python_version": platform.python_version(),  # printed in the report; not fixed by the lock
         "inputs": {paths.relative(p): sha256(p) for p in project_files(INPUT_PATTERNS)},
         "register_files": register_files,
         "report_inputs": report_inputs,
