@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from pipeline import atomic, ingest, paths, poverty_standard as ps, register_aggregates, runlog, schema, vn
+from pipeline import atomic, ingest, paths, poverty_standard as ps, register_aggregates, runlog, schema, stamp, vn
 from pipeline.errors import PipelineError, RawDataError
 from pipeline.schema import (AUDIT_RULES, HOUSEHOLD_CLASS_LABELS, REGISTER_DISTRICT_CODES, REGISTER_RAW,
                              REGISTER_TABLES, REGISTER_YEARS)
@@ -63,7 +63,7 @@ REGISTER_SUFFIXES = (".csv", ".xlsx")
 # What the stage reads, as run-log globs relative to the project root.
 INPUT_PATTERNS = (f"data/raw/{REGISTERS_SUBDIR}/*/ho_*", f"data/raw/{REGISTERS_SUBDIR}/{SYNTHETIC_MANIFEST}")
 
-PSEUDONYM_KEY_ENV = "LANGSON_PSEUDONYM_KEY"
+PSEUDONYM_KEY_ENV = stamp.PSEUDONYM_KEY_ENV  # one name for the key, also read by Make's stamp
 # Published on purpose: used only for the synthetic sample, whose ids are made up. Never for real registers.
 DEMO_PSEUDONYM_KEY = "langson-synthetic-register-demo-key-not-secret"
 MIN_KEY_LENGTH = 16                                  # a short key could be guessed, and with it every household id

@@ -100,7 +100,7 @@ DEFAULTS = {"str": "", "int64": 0, "float64": math.nan, "bool": False}
 
 def write_table(folder, name, rows):
     """A processed table with exactly the schema's columns and dtypes (unlisted columns get neutral values)."""
-    columns = {**schema.PROCESSED_TABLES, **schema.GATE_TABLES}[name]
+    columns = {**schema.PROCESSED_TABLES, **schema.GATE_TABLES, **schema.REGISTER_TABLES}[name]
     frame = pd.DataFrame([{c: row.get(c, DEFAULTS[dtype]) for c, (dtype, _) in columns.items()} for row in rows],
                          columns=list(columns))
     frame.astype({c: dtype for c, (dtype, _) in columns.items()}).to_parquet(folder / f"{name}.parquet", index=False)
@@ -360,14 +360,6 @@ def test_district_after_2024_explains_the_2025_reform(processed):
 # --- what a district report reads: its own register rows only ------------------------------------
 
 
-def write_register_table(folder, name, rows):
-    """A register table with the schema's columns and dtypes (unlisted columns get neutral values)."""
-    columns = schema.REGISTER_TABLES[name]
-    frame = pd.DataFrame([{c: row.get(c, DEFAULTS[dtype]) for c, (dtype, _) in columns.items()} for row in rows],
-                         columns=list(columns))
-    frame.astype({c: dtype for c, (dtype, _) in columns.items()}).to_parquet(folder / f"{name}.parquet", index=False)
-
-
 def poverty_row(code, poor):
     return {"review_year": 2022, "district_code": code, "standard": "nd07_2021", "households": 1000, "poor_hh": poor,
             "poor_rate_pct": poor / 10, "synthetic": True}
@@ -375,9 +367,9 @@ def poverty_row(code, poor):
 
 @pytest.fixture
 def with_registers(processed):
-    write_register_table(processed, "district_poverty",
+    write_table(processed, "district_poverty",
                          [poverty_row("181", 200), poverty_row("189", 150), poverty_row(report_data.PROVINCE_CODE, 350)])
-    write_register_table(processed, "register_inputs", [
+    write_table(processed, "register_inputs", [
         {"file": "registers/2022/ho_181_2022.csv", "kind": "register", "sha256": "1" * 64, "rows": 1000},
         {"file": "registers/2022/ho_189_2022.csv", "kind": "register", "sha256": "2" * 64, "rows": 1000},
         {"file": "registers/SYNTHETIC.json", "kind": "synthetic_manifest", "sha256": "3" * 64}])
@@ -395,7 +387,7 @@ def test_a_district_report_reads_only_its_own_register_rows_and_files(with_regis
 
 def test_another_districts_correction_changes_its_report_and_the_provinces_but_not_this_one(with_registers):
     before = {code: report_data.frame_digests(report_data.load(2022, code, with_registers)) for code in ("181", "189", None)}
-    write_register_table(with_registers, "district_poverty",
+    write_table(with_registers, "district_poverty",
                          [poverty_row("181", 200), poverty_row("189", 149), poverty_row(report_data.PROVINCE_CODE, 349)])
     after = {code: report_data.frame_digests(report_data.load(2022, code, with_registers)) for code in ("181", "189", None)}
     assert after["181"] == before["181"]
@@ -415,7 +407,7 @@ def test_reports_keep_gx_counts_only_for_failed_expectations(processed):
 def test_a_line_number_in_another_districts_file_does_not_reach_a_district_report(with_registers):
     """A duplicate id's finding names the other district's file and line; the report shows counts only."""
     def audit(other_line):
-        write_register_table(with_registers, "register_audit", [
+        write_table(with_registers, "register_audit", [
             {"review_year": 2022, "district_code": "181", "commune_code": "06001", "household_key": "a" * 16,
              "source_file": "registers/2022/ho_181_2022.csv", "source_row": 7, "rule": "duplicate_id_across_districts",
              "detail": f"Mã hộ trùng với registers/2022/ho_189_2022.csv dòng {other_line} (cùng năm 2022)"}])
