@@ -128,16 +128,16 @@ sample-data: $(SAMPLE_DONE)
 
 $(SAMPLE_DONE): $(IN)/generator.sha256 | $(VENV)/.installed
 	@echo ">>> sample-data: synthetic registers (district figures are synthetic, not official)"
-	$(PY) -m pipeline.synthetic_register --out $(REGISTERS)
+	$(PY) -m pipeline.tools.synthetic_registers --out $(REGISTERS)
 	touch $@
 
 ## verify: rebuild YEAR from raw data in a temporary copy and compare with reports/<YEAR>/MANIFEST.sha256
 verify: | $(VENV)/.installed
-	$(PY) -m pipeline.verify --year '$(YEAR)'
+	$(PY) -m pipeline.tools.verify --year '$(YEAR)'
 
 ## bench: time each stage (build, registers, validate, reports 2022/2021/district 181, then after one district register is corrected) in a temporary copy; REPEAT=3 [BENCH_JSON=file]
 bench: | $(VENV)/.installed
-	$(PY) -m pipeline.bench --repeat '$(REPEAT)' $(if $(BENCH_JSON),--json '$(BENCH_JSON)')
+	$(PY) -m pipeline.tools.bench --repeat '$(REPEAT)' $(if $(BENCH_JSON),--json '$(BENCH_JSON)')
 
 ## test: run the test suite (builds, validates and renders the 2022 reports first, so the tests scan real outputs)
 test: $(VALIDATED)

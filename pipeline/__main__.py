@@ -38,14 +38,14 @@ def main(argv: list[str] | None = None) -> int:
                 tables = build.run()
                 record["outputs"] = [runlog.file_record(paths.processed_table(name)) for name in tables]
         elif args.command == "registers":
-            from pipeline import register
+            from pipeline.registers import stage as register
 
             with runlog.stage("registers") as record:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in(*register.INPUT_PATTERNS)]
                 tables = register.run(record)
                 record["outputs"] = [runlog.file_record(paths.processed_table(name)) for name in tables]
         elif args.command == "validate":
-            from pipeline import validate
+            from pipeline.gate import validate
 
             with runlog.stage("validate") as record:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",

@@ -36,8 +36,8 @@ def _register_section() -> list[str]:
     t = REGISTER_RAW
     out = ["## Household registers (data/raw/registers/, issue 3)", "",
            f"Files: `data/raw/registers/<year>/{t.file_stem}_<district>_<year>.csv` or `.xlsx`. {t.description}. "
-           "Contract and classification rules: `docs/register_contract.md`; code: `pipeline/register.py`, "
-           "`pipeline/register_aggregates.py` (whose docstring states the counting decisions).", "",
+           "Contract and classification rules: `docs/register_contract.md`; code: `pipeline/registers/stage.py`, "
+           "`pipeline/registers/aggregates.py` (whose docstring states the counting decisions).", "",
            "| Vietnamese header | column | kind | required | meaning |", "|---|---|---|---|---|"]
     for c in t.columns:
         kind = c.kind + (": " + ", ".join(f"{k} → {v}" for k, v in c.vocabulary.items()) if c.vocabulary else "")

@@ -367,7 +367,7 @@ PROCESSED_TABLES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-# Written by the Great Expectations gate (pipeline/validate.py) only when every expectation passes;
+# Written by the Great Expectations gate (pipeline/gate/validate.py) only when every expectation passes;
 # reports refuse to render without it. Not itself validated.
 GATE_TABLES: dict[str, dict[str, tuple[str, str]]] = {
     "validation_results": {
@@ -383,7 +383,7 @@ GATE_TABLES: dict[str, dict[str, tuple[str, str]]] = {
 
 # --- Household registers (rà soát hộ nghèo, issue 3; contract: docs/register_contract.md) --------------------
 # The raw register is not in RAW_TABLES (build.py reads those row by row; registers are ~200k rows a year and
-# are read, vectorised, by pipeline/register.py). Its files are data/raw/registers/<year>/ho_<district>_<year>.csv|xlsx.
+# are read, vectorised, by pipeline/registers/stage.py). Its files are data/raw/registers/<year>/ho_<district>_<year>.csv|xlsx.
 REGISTER_YEARS = (2021, 2022, 2023, 2024)  # districts were abolished on 1/7/2025: no district register after 2024
 REGISTER_DISTRICT_CODES = ("178", "180", "181", "182", "183", "184", "185", "186", "187", "188", "189")
 REGISTER_AREAS = {"Nông thôn": "rural", "Thành thị": "urban"}
@@ -401,7 +401,7 @@ REGISTER_INDICATORS = {
     "d08": "Diện tích nhà ở bình quân đầu người", "d09": "Nguồn nước sinh hoạt", "d10": "Nhà tiêu hợp vệ sinh",
     "d11": "Sử dụng dịch vụ viễn thông", "d12": "Phương tiện phục vụ tiếp cận thông tin",
 }
-# Rules of the register audit (pipeline/register.py): rule code -> Vietnamese label for reports.
+# Rules of the register audit (pipeline/registers/stage.py): rule code -> Vietnamese label for reports.
 AUDIT_RULES = {
     "class_inconsistent": "Phân loại không khớp chuẩn nghèo (A, B, thu nhập)",
     "score_b_mismatch": "Điểm B khác 10 × số chỉ số thiếu hụt",
@@ -461,7 +461,7 @@ REGISTER_TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "recorded_class": ("str", "poor / near_poor / average / none, as the commune recorded"),
         "ethnic_minority": ("bool", "Ethnic-minority household"),
         "standard": ("str", "Poverty standard of the review year: qd59_2015 (2021) / nd07_2021 (2022–2024)"),
-        "expected_score_b": ("int64", "10 × number of indicators equal to 1 (pipeline.poverty_standard)"),
+        "expected_score_b": ("int64", "10 × number of indicators equal to 1 (pipeline.registers.poverty_standard)"),
         "expected_class": ("str", "Class the standard in force gives from area, income, A and B; '' if undecidable"),
         "has_anomaly": ("bool", "The row breaks at least one audit rule (see register_audit)"),
         **_REG_PROV,

@@ -23,12 +23,12 @@ OUTPUT_STAMPS = Path("data/processed/.stamps")
 # group -> (stamp file, glob patterns relative to the project root, file names left out)
 GROUPS: dict[str, tuple[Path, tuple[str, ...], tuple[str, ...]]] = {
     "raw": (INPUT_STAMPS / "raw.sha256", ("data/raw/*.csv", "data/raw/*.xlsx", "data/raw/*.txt"), ()),
-    "code": (INPUT_STAMPS / "code.sha256", ("pipeline/*.py",), ()),
+    "code": (INPUT_STAMPS / "code.sha256", ("pipeline/*.py", "pipeline/*/*.py"), ()),
     "suites": (INPUT_STAMPS / "suites.sha256", ("expectations/*.json",), ()),
     "notebooks": (INPUT_STAMPS / "notebooks.sha256", ("notebooks/*.ipynb",), ()),
     "lock": (INPUT_STAMPS / "lock.sha256", ("requirements.lock",), ()),
     # What the synthetic registers are made from: regenerate only when these change.
-    "generator": (INPUT_STAMPS / "generator.sha256", ("pipeline/synthetic_register.py", "pipeline/poverty_standard.py",
+    "generator": (INPUT_STAMPS / "generator.sha256", ("pipeline/tools/synthetic_registers.py", "pipeline/registers/poverty_standard.py",
                                                      "pipeline/atomic.py", "pipeline/vn.py", "pipeline/paths.py",
                                                      "data/raw/districts.csv"), ()),
     "registers": (INPUT_STAMPS / "registers.sha256", ("data/raw/registers/*/ho_*.csv", "data/raw/registers/*/ho_*.xlsx",
@@ -37,7 +37,7 @@ GROUPS: dict[str, tuple[Path, tuple[str, ...], tuple[str, ...]]] = {
     "validated": (OUTPUT_STAMPS / "validated.sha256", ("data/processed/validation_results.parquet",), ()),
 }
 INPUT_GROUPS = ("raw", "code", "suites", "notebooks", "lock", "generator", "registers", "pseudonym_key")
-# Not a file: the household-id key (pipeline/register.py) comes from the environment, and every household
+# Not a file: the household-id key (pipeline/registers/stage.py) comes from the environment, and every household
 # key in data/processed changes with it. Its stamp holds HMAC(key, a fixed text), never the key.
 PSEUDONYM_KEY_STAMP = INPUT_STAMPS / "pseudonym_key.sha256"
 PSEUDONYM_KEY_ENV = "LANGSON_PSEUDONYM_KEY"

@@ -32,7 +32,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from pipeline import bench
+from pipeline.tools import bench
 
 EPOCH = "1640995200"
 STAGES = bench.stages("2022", also_year="", district="")  # build, validate, render 2022

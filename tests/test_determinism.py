@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import bench
+from pipeline.tools import bench
 
 EPOCH = "1640995200"
 RUNS = {  # folder under tmp -> environment differences

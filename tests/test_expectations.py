@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import paths, schema, validate
+from pipeline import paths, schema
+from pipeline.gate import validate
 
 NAN = np.nan
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import bench
+from pipeline.tools import bench
 from tests.test_make_end_to_end import copy_of_project, make, sha
 
 KEY = {"LANGSON_PSEUDONYM_KEY": "test-key-for-incremental-reports-0123456789"}

@@ -6,7 +6,7 @@ review, NĐ 07/2021 from 2022), never computed by the code under test.
 import pandas as pd
 import pytest
 
-from pipeline import poverty_standard as ps
+from pipeline.registers import poverty_standard as ps
 
 # (review_year, area, income_per_capita, score_a, score_b, expected class, why)
 ND07_CASES = [

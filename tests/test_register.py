@@ -1,4 +1,4 @@
-"""The household-register stage (pipeline/register.py) on registers made by the generator.
+"""The household-register stage (pipeline/registers/stage.py) on registers made by the generator.
 
 (a) the audit finds exactly the anomalies the generator manifest lists, by kind and by (file, line);
 (b) province and district totals equal the manifest's targets, and on the shipped full-scale registers
@@ -27,7 +27,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import __main__ as cli
-from pipeline import paths, register, schema, synthetic_register as sr, validate
+from pipeline import paths, schema
+from pipeline.gate import validate
+from pipeline.registers import stage as register
+from pipeline.tools import synthetic_registers as sr
 from pipeline.errors import PipelineError, RawDataError
 from tests.test_expectations import (EXTRA_COLUMN, NO_ROWS, TABLE, Breaker, blank, condition_columns, duplicate,
                                      put, retype)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import register_aggregates as ra
+from pipeline.registers import aggregates as ra
 from pipeline.schema import PROVINCE_CODE
 
 INDICATORS = [f"d{i:02d}" for i in range(1, 13)]

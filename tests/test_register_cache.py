@@ -1,4 +1,4 @@
-"""The register stage's per-file cache (pipeline.register.RegisterCache) on a small generated province.
+"""The register stage's per-file cache (pipeline.registers.stage.RegisterCache) on a small generated province.
 
 A cached run gives the same tables as a run without the cache; changing one register re-parses that file
 only; a different pseudonym key or code re-parses every file; an entry whose file is gone is deleted; a
@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 from pipeline import __main__ as cli
-from pipeline import manifest, paths, register, runlog, schema, stamp
-from pipeline import synthetic_register as sr
+from pipeline import manifest, paths, runlog, schema, stamp
+from pipeline.registers import stage as register
+from pipeline.tools import synthetic_registers as sr
 from pipeline.errors import RawDataError
 from tests.test_register import KEY_ENV, replace_cell
 

@@ -1,7 +1,7 @@
 """The synthetic register generator: determinism, the contract, published totals, anomalies, realism.
 
 Most tests read the files of one small run (scale 0.02, ≈ 4k households a year) as any consumer would:
-CSV text, Vietnamese headers and labels. Classes and B are checked with pipeline.poverty_standard, never
+CSV text, Vietnamese headers and labels. Classes and B are checked with pipeline.registers.poverty_standard, never
 with the generator's internals. The full-scale run (≈ 15 s) is skipped unless LANGSON_FULL_SCALE=1.
 """
 import hashlib
@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import paths, poverty_standard as ps, synthetic_register as sr
+from pipeline import paths
+from pipeline.registers import poverty_standard as ps
+from pipeline.tools import synthetic_registers as sr
 
 SCALE = 0.02
 SEED = 7

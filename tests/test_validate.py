@@ -9,7 +9,8 @@ import warnings
 import pandas as pd
 import pytest
 
-from pipeline import paths, schema, validate
+from pipeline import paths, schema
+from pipeline.gate import validate
 from pipeline.errors import PipelineError, ValidationFailed
 from tests.test_expectations import good_tables
 
@@ -193,7 +194,7 @@ def test_run_writes_results_and_data_docs_when_all_pass(project, capsys):
     assert (paths.DATA_DOCS / "index.html").is_file()
     assert not (paths.DATA_DOCS / "stale.html").exists()  # the tree was replaced, not patched
     assert sorted(p.name for p in paths.DATA_DOCS.parent.iterdir()) == ["data_docs"]
-    # The only hidden entry is the gate's per-table records (pipeline/validation_records.py), no temp file.
+    # The only hidden entry is the gate's per-table records (pipeline/gate/records.py), no temp file.
     assert [p.name for p in paths.PROCESSED.iterdir() if p.name.startswith(".")] == [".validation"]
     assert sorted(p.name for p in (paths.PROCESSED / ".validation").iterdir()) == \
         sorted(f"{name}.json" for name in schema.PROCESSED_TABLES)

@@ -12,7 +12,8 @@ import shutil
 
 import pytest
 
-from pipeline import paths, schema, validate, validation_records
+from pipeline import paths, schema
+from pipeline.gate import records as validation_records, validate
 from pipeline.errors import ValidationFailed
 from tests.test_expectations import good_tables
 
@@ -104,7 +105,7 @@ def test_a_new_run_time_or_gate_code_revalidates_every_table(project, monkeypatc
     if change == "run time":  # GX writes it into results and Data Docs paths
         monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     else:
-        code = validation_records.code_fingerprint() | {"pipeline/validate.py": "0" * 64}
+        code = validation_records.code_fingerprint() | {"pipeline/gate/validate.py": "0" * 64}
         monkeypatch.setattr(validation_records, "code_fingerprint", lambda: code)
     assert gate()["validated"] == list(TABLES)
 

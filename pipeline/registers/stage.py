@@ -50,7 +50,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from pipeline import atomic, ingest, paths, poverty_standard as ps, register_aggregates, runlog, schema, stamp, vn
+from pipeline import atomic, ingest, paths, runlog, schema, stamp, vn
+from pipeline.registers import aggregates as register_aggregates, poverty_standard as ps
 from pipeline.errors import PipelineError, RawDataError
 from pipeline.schema import (AUDIT_RULES, HOUSEHOLD_CLASS_LABELS, REGISTER_DISTRICT_CODES, REGISTER_RAW,
                              REGISTER_TABLES, REGISTER_YEARS)
@@ -772,7 +773,7 @@ def score_b_mismatches(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def class_inconsistencies(frame: pd.DataFrame) -> pd.DataFrame:
-    """Recorded class ≠ the class the standard in force gives (pipeline.poverty_standard.expected_class)."""
+    """Recorded class ≠ the class the standard in force gives (pipeline.registers.poverty_standard.expected_class)."""
     expected = frame["expected_class"]
     mask = (frame["recorded_class"].to_numpy() != expected.to_numpy())
     part = frame.loc[mask]
@@ -791,7 +792,7 @@ def _class_detail(row, expected: str) -> str:
 
 
 def add_expected(frame: pd.DataFrame) -> pd.DataFrame:
-    """expected_score_b and expected_class columns (pipeline.poverty_standard), added in place and returned."""
+    """expected_score_b and expected_class columns (pipeline.registers.poverty_standard), added in place and returned."""
     frame["expected_score_b"] = ps.expected_score_b(frame[list(INDICATORS)]).astype(np.int64)
     frame["expected_class"] = ps.expected_class(frame).fillna("").astype("str")
     return frame

@@ -12,7 +12,7 @@ pass must never be trusted) and ValidationFailed lists table, expectation, colum
 failing raw-file rows (`source_file` dòng `source_row`).
 
 GX runs only on tables whose inputs changed: a table whose parquet, suite, gate code, library
-versions and run id all match its record from an earlier passing run (pipeline/validation_records.py)
+versions and run id all match its record from an earlier passing run (pipeline/gate/records.py)
 contributes that run's rows and GX result instead. The result goes back into the GX context's
 store, so the Data Docs site is rendered from the same results, in the same order, as a full run.
 """
@@ -55,7 +55,8 @@ with warnings.catch_warnings():
     )
     from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 
-from pipeline import atomic, paths, schema, validation_records  # noqa: E402
+from pipeline import atomic, paths, schema  # noqa: E402
+from pipeline.gate import records as validation_records  # noqa: E402
 from pipeline.errors import PipelineError, ValidationFailed  # noqa: E402
 
 # Name of the table this module writes; it is an output of the gate, never validated itself.
@@ -482,7 +483,7 @@ def register_table_names() -> list[str]:
     Missing tables are an error when data/raw/registers holds register files (the stage was not run) or
     when only some are present (a partial set is never validated as if it were complete).
     """
-    from pipeline.register import has_register_files
+    from pipeline.registers.stage import has_register_files
 
     present = {name: paths.processed_table(name).is_file() for name in schema.REGISTER_TABLES}
     if not any(present.values()) and not has_register_files():

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline import manifest, paths
-from pipeline.project_copy import copy_project
+from pipeline.tools.project_copy import copy_project
 from pipeline.errors import PipelineError
 
 
@@ -84,7 +84,7 @@ def _inputs(expected: dict[str, str]) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.verify")
+    parser = argparse.ArgumentParser(prog="python -m pipeline.tools.verify")
     parser.add_argument("--year", required=True)
     year = parser.parse_args(argv).year
     try:

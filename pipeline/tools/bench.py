@@ -1,6 +1,6 @@
 """Benchmark: wall time and peak memory of each pipeline stage on the shipped data, and after a correction.
 
-    python -m pipeline.bench [--repeat N] [--year 2022] [--json bench.json]
+    python -m pipeline.tools.bench [--repeat N] [--year 2022] [--json bench.json]
 
 Each repeat copies the project (pipeline/, notebooks/, expectations/, data/raw/, requirements.lock;
 no Makefile, no outputs) into a fresh temporary folder, then runs every stage there in its own
@@ -48,7 +48,7 @@ from pathlib import Path
 
 import psutil
 
-from pipeline.project_copy import copy_project  # noqa: F401  (tests make their copies through bench)
+from pipeline.tools.project_copy import copy_project  # noqa: F401  (tests make their copies through bench)
 
 CODE_ROOT = Path(__file__).resolve().parent.parent
 # Exported by the Makefile for every recipe (offline, quiet, deterministic; pitfalls.md §5).
@@ -356,7 +356,7 @@ def _summary(label: str, command: str, results: list[StageRun]) -> dict:
 def format_table(report: dict) -> str:
     m, load = report["machine"], report["load_average_1min"]
     lines = [
-        f"pipeline.bench  {report['date']}  commit {report['commit']}",
+        f"pipeline.tools.bench  {report['date']}  commit {report['commit']}",
         f"machine: {m['nproc']} CPU ({m['cpu']}), Python {m['python']}, {m['platform']}; "
         f"1-min load average {load['before']} before, {load['after']} after",
         f"{report['repeat']} repeat(s), each in a fresh copy of the project; wall time in seconds; "
@@ -387,7 +387,7 @@ def format_table(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m pipeline.tools.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of the whole pipeline (default 3)")
     parser.add_argument("--year", default="2022", help="report year (default 2022)")
     parser.add_argument("--also-year", default="2021", help="a second report year ('' to skip; default 2021)")

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline import poverty_standard as ps
+from pipeline.registers import poverty_standard as ps
 from pipeline.schema import PROVINCE_CODE, REGISTER_INDICATORS, REGISTER_TABLES
 
 INDICATORS = ps.INDICATOR_COLUMNS

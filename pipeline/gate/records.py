@@ -5,7 +5,7 @@ produced: its rows of validation_results.parquet and the validation result GX st
 table's Data Docs page is rendered from), with the fingerprint of everything those depend on:
 
 - sha256 of data/processed/<table>.parquet and of expectations/<table>.json;
-- the gate's code: pipeline/validate.py (how GX is run, the rows, the failure descriptions),
+- the gate's code: pipeline/gate/validate.py (how GX is run, the rows, the failure descriptions),
   pipeline/schema.py (a table's provenance columns set GX's result_format and name failing rows)
   and this module (what a record means); with the versions of the libraries that compute the
   results: great_expectations, pandas, numpy, pyarrow;
@@ -34,7 +34,7 @@ FOLDER = ".validation"
 # Bump when the meaning of a record changes: older records are then simply not used.
 FORMAT = 1
 # What the rows and the GX result are computed by (see the module docstring for why these).
-CODE_FILES = ("validate.py", "schema.py", "validation_records.py")
+CODE_FILES = ("gate/validate.py", "schema.py", "gate/records.py")
 LIBRARIES = ("great_expectations", "pandas", "numpy", "pyarrow")
 _TEXT_FIELDS = ("table", "expectation_type", "column", "failing_rows", "description")
 
@@ -53,8 +53,8 @@ def sha256_bytes(data: bytes) -> str:
 
 def code_fingerprint() -> dict[str, str]:
     """sha256 of the gate's code files (the ones this process runs) and the versions of its libraries."""
-    here = Path(__file__).resolve().parent
-    code = {f"pipeline/{name}": sha256_bytes((here / name).read_bytes()) for name in CODE_FILES}
+    package = Path(__file__).resolve().parent.parent
+    code = {f"pipeline/{name}": sha256_bytes((package / name).read_bytes()) for name in CODE_FILES}
     return code | {library: metadata.version(library) for library in LIBRARIES}
 
 

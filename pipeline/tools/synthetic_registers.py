@@ -12,10 +12,10 @@ equal published figures; 2022 and 2023 are linear interpolations.
 How it works, in short: households live in a district and commune for a span of years; each year a
 latent welfare (AR(1) over years) ranks them, the poorest get the district's poor + near-poor quota and,
 among those, the most deprived are poor. Values (income, score A, 12 indicators) are then drawn so that
-the class the rules of pipeline.poverty_standard give equals that quota exactly. Anomalies are planted
+the class the rules of pipeline.registers.poverty_standard give equals that quota exactly. Anomalies are planted
 last and each breaks exactly one rule.
 
-CLI: python -m pipeline.synthetic_register [--out data/raw/registers] [--scale 1.0] [--seed N]
+CLI: python -m pipeline.tools.synthetic_registers [--out data/raw/registers] [--scale 1.0] [--seed N]
 """
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline import paths, poverty_standard as ps
+from pipeline import paths
+from pipeline.registers import poverty_standard as ps
 from pipeline.atomic import write_bytes
 from pipeline.vn import nfc
 
@@ -542,7 +543,7 @@ def _check_quota(frame: pd.DataFrame, quota: np.ndarray, year: int) -> None:
 
 
 def _check_consistent(frame: pd.DataFrame, what: str, rows: np.ndarray | None = None) -> None:
-    """Recorded class and B agree with pipeline.poverty_standard (on all rows, or the rows given)."""
+    """Recorded class and B agree with pipeline.registers.poverty_standard (on all rows, or the rows given)."""
     part = frame if rows is None else frame.loc[rows]
     bad_class = (ps.expected_class(part) != part["recorded_class"]).to_numpy()
     bad_b = (ps.expected_score_b(part).astype(float).to_numpy() != part["score_b"].astype(float).to_numpy())
@@ -805,7 +806,7 @@ def _manifest_head(seed: int, scale: float, targets: dict, districts: list[Distr
         "complete": False,
         "notice_vi": NOTICE_VI,
         "notice_en": NOTICE_EN,
-        "generator": "pipeline.synthetic_register",
+        "generator": "pipeline.tools.synthetic_registers",
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "scale": scale,
@@ -899,7 +900,7 @@ def _refuse_real_registers(out_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.synthetic_register", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m pipeline.tools.synthetic_registers", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default data/raw/registers)")
     parser.add_argument("--scale", type=float, default=1.0, help="share of the province's households (default 1.0)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")

@@ -1,0 +1,1 @@
+"""The Great Expectations gate between the processed tables and the reports."""

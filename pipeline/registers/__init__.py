@@ -1,0 +1,1 @@
+"""The household-register stage: review registers -> pseudonymised households, rule audit, district aggregates."""
