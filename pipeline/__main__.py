@@ -41,8 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.registers import stage as register
 
             with runlog.stage("registers") as record:
-                record["inputs"] = [runlog.file_record(p) for p in runlog.files_in(*register.INPUT_PATTERNS)]
-                tables = register.run(record)
+                tables = register.run(record)  # records its inputs, hashed once as it reads them
                 record["outputs"] = [runlog.file_record(paths.processed_table(name)) for name in tables]
         elif args.command == "validate":
             from pipeline.gate import validate

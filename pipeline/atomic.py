@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import pyarrow as pa
@@ -60,12 +61,23 @@ def write_parquet_table(table: pa.Table, path: Path, **options) -> None:
 
 def write_parquet_all(frames: dict[Path, pd.DataFrame]) -> None:
     """Write every frame to its temporary file first, then rename them all: a failure replaces none."""
+    write_all({path: parquet_writer(frame) for path, frame in frames.items()})
+
+
+def parquet_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    """A writer (for write_all) of a frame as parquet, without its index."""
+    return lambda temporary: frame.to_parquet(temporary, index=False)
+
+
+def write_all(writers: dict[Path, Callable[[Path], None]]) -> None:
+    """Each writer writes its output to a temporary path beside it; once all have, every output is renamed
+    into place. A failure of any writer replaces none of the outputs."""
     staged: list[tuple[Path, Path]] = []
     try:
-        for path, frame in frames.items():
+        for path, write in writers.items():
             temporary = temporary_beside(path)
             staged.append((temporary, path))
-            frame.to_parquet(temporary, index=False)
+            write(temporary)
     except BaseException:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)

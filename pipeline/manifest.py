@@ -22,7 +22,7 @@ from pipeline import atomic, paths
 
 MANIFEST_NAME = "MANIFEST.sha256"
 RECORD_SUFFIX = ".run.json"
-INPUT_PATTERNS = ("data/raw/*.csv", "data/raw/*.xlsx", "data/raw/*.txt", "requirements.lock", "pipeline/*.py",
+INPUT_PATTERNS = ("data/raw/*.csv", "data/raw/*.xlsx", "data/raw/*.txt", "requirements.lock", "pipeline/*.py", "pipeline/*/*.py",
                   "expectations/*.json", "notebooks/*.ipynb")
 OUTPUT_PATTERNS = ("data/processed/*.parquet", "reports/data_docs/**/*")
 _TABLE_ID = re.compile(r'<table[^>]*\bid="T_([^"]+)"')

@@ -159,3 +159,36 @@ def test_expected_score_b_reads_text_cells():
 def test_expected_score_b_refuses_a_wrong_number_of_columns():
     with pytest.raises(ValueError, match="12"):
         ps.expected_score_b(pd.DataFrame([[1] * 11]))
+
+
+# ---------------------------------------------------------------- the same rules in SQL (the register stage's)
+
+def sql_of(frame_: pd.DataFrame, expression: str) -> list:
+    """`expression` evaluated by DuckDB on every row of the frame."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("households", frame_)
+    return [row[0] for row in con.execute(f"SELECT {expression} FROM households").fetchall()]
+
+
+def sql_classes(cases) -> list:
+    return sql_of(frame(cases), ps.expected_class_sql())
+
+
+def test_expected_class_sql_gives_the_hand_written_class_of_every_case():
+    cases = ND07_CASES + QD59_CASES + UNDECIDABLE_CASES
+    assert sql_classes(cases) == [case[5] for case in cases]
+
+
+def test_expected_score_b_sql_counts_only_cells_equal_to_one():
+    flags = pd.DataFrame([row for row, _ in FLAG_CASES], columns=ps.INDICATOR_COLUMNS)
+    assert sql_of(flags, ps.expected_score_b_sql()) == [b for _, b in FLAG_CASES]
+
+
+@pytest.mark.parametrize("year, standard", [(2016, "qd59_2015"), (2021, "qd59_2015"), (2022, "nd07_2021"),
+                                            (2026, "nd07_2021"), (2015, None), (2027, None)])
+def test_standard_sql(year, standard):
+    import duckdb
+
+    assert duckdb.sql(f"SELECT {ps.standard_sql(str(year))}").fetchall()[0][0] == standard

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +30,7 @@ import pytest
 from pipeline import __main__ as cli
 from pipeline import paths, schema
 from pipeline.gate import validate
+from pipeline.registers import files as register_files
 from pipeline.registers import stage as register
 from pipeline.tools import synthetic_registers as sr
 from pipeline.errors import PipelineError, RawDataError
@@ -40,7 +42,7 @@ SEED = 11
 PUBLISHED = {2021: (192_713, 23_511, 23_247), 2024: (205_714, 6_912, 16_451)}
 PERSONAL_HEADERS = ("Họ và tên chủ hộ", "Số CCCD/CMND", "Địa chỉ", "Mã hộ")
 DUPLICATE = "duplicate_id_across_districts"
-KEY_ENV = register.PSEUDONYM_KEY_ENV
+KEY_ENV = register_files.PSEUDONYM_KEY_ENV
 
 
 # ---------------------------------------------------------------- fixtures
@@ -67,18 +69,24 @@ def tables(sample):
         return register.build_tables(sample[0])
 
 
-@pytest.fixture(scope="module")
-def project(sample, tmp_path_factory):
-    """A project root whose data/raw/registers is the sample; `python -m pipeline registers` and the GX gate
-    on the register tables are run there, writing data/processed/, reports/run_log.jsonl and reports/data_docs/."""
-    root = tmp_path_factory.mktemp("project")
-    shutil.copytree(sample[0], root / "data" / "raw" / "registers")
+@contextmanager
+def project_root(sample_dir: Path, root: Path):
+    """A project root whose data/raw/registers is a copy of `sample_dir`, the paths pointed at it, no key set."""
+    shutil.copytree(sample_dir, root / "data" / "raw" / "registers")
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(KEY_ENV, raising=False)
         for name, value in (("ROOT", root), ("RAW", root / "data" / "raw"), ("PROCESSED", root / "data" / "processed"),
                             ("REPORTS", root / "reports"), ("DATA_DOCS", root / "reports" / "data_docs")):
             mp.setattr(paths, name, value)
         paths.PROCESSED.mkdir(parents=True)
+        yield root
+
+
+@pytest.fixture(scope="module")
+def project(sample, tmp_path_factory):
+    """A project root whose data/raw/registers is the sample; `python -m pipeline registers` and the GX gate
+    on the register tables are run there, writing data/processed/, reports/run_log.jsonl and reports/data_docs/."""
+    with project_root(sample[0], tmp_path_factory.mktemp("project")) as root:
         assert cli.main(["registers"]) == 0
         written = {name: pd.read_parquet(paths.processed_table(name)) for name in schema.REGISTER_TABLES}
         results = validate.validate_tables(written, paths.DATA_DOCS)
@@ -87,7 +95,7 @@ def project(sample, tmp_path_factory):
 
 def located(file: str, line: int) -> tuple[str, int]:
     """A manifest location as register_audit names it (source_file is relative to data/raw)."""
-    return f"{register.REGISTERS_SUBDIR}/{file}", int(line)
+    return f"{register_files.REGISTERS_SUBDIR}/{file}", int(line)
 
 
 # ---------------------------------------------------------------- (a) the planted anomalies, exactly
@@ -186,8 +194,8 @@ def test_flows_match_the_manifest_within_the_duplicated_ids(sample, tables):
 
 def full_scale_dir() -> Path | None:
     """The shipped registers when they are the full-scale synthetic set (make sample-data), else None."""
-    directory = paths.RAW / register.REGISTERS_SUBDIR
-    manifest = directory / register.SYNTHETIC_MANIFEST
+    directory = paths.RAW / register_files.REGISTERS_SUBDIR
+    manifest = directory / register_files.SYNTHETIC_MANIFEST
     if not manifest.is_file() or json.loads(manifest.read_text(encoding="utf-8")).get("scale") != 1.0:
         return None
     return directory
@@ -199,7 +207,7 @@ def fresh_processed_tables(directory: Path) -> dict[str, pd.DataFrame] | None:
     if not all(paths.processed_table(n).is_file() for n in schema.REGISTER_TABLES):
         return None
     recorded = pd.read_parquet(paths.processed_table("register_inputs")).set_index("file")["sha256"].to_dict()
-    current = {f"{register.REGISTERS_SUBDIR}/{p.relative_to(directory).as_posix()}": hashlib.sha256(p.read_bytes()).hexdigest()
+    current = {f"{register_files.REGISTERS_SUBDIR}/{p.relative_to(directory).as_posix()}": hashlib.sha256(p.read_bytes()).hexdigest()
                for p in sorted(directory.rglob("*")) if p.is_file() and (p.name.startswith("ho_") or p.name == "SYNTHETIC.json")}
     if recorded != current:
         return None
@@ -229,7 +237,7 @@ def test_full_scale_province_totals_equal_the_published_figures(full_scale):
 
 
 def test_full_scale_audit_matches_the_shipped_manifest(full_scale):
-    manifest = json.loads((full_scale_dir() / register.SYNTHETIC_MANIFEST).read_text(encoding="utf-8"))
+    manifest = json.loads((full_scale_dir() / register_files.SYNTHETIC_MANIFEST).read_text(encoding="utf-8"))
     counts = full_scale["register_audit"]["rule"].value_counts().to_dict()
     assert counts == {kind: v["total"] * (2 if kind == DUPLICATE else 1) for kind, v in manifest["anomaly_counts"].items()}
 
@@ -308,8 +316,8 @@ def test_no_personal_value_in_any_output_file(sample, project):
 
 def test_no_personal_value_in_the_project_outputs():
     """The working tree's own data/processed and reports (what make wrote), when the register stage has run."""
-    directory = paths.RAW / register.REGISTERS_SUBDIR
-    if not paths.processed_table("register_households").is_file() or not register.has_register_files(directory):
+    directory = paths.RAW / register_files.REGISTERS_SUBDIR
+    if not paths.processed_table("register_households").is_file() or not register_files.has_register_files(directory):
         pytest.skip("the register stage has not run in this working tree")
     assert leaks([paths.PROCESSED, paths.REPORTS], personal_values(directory)) == {}
 
@@ -341,13 +349,19 @@ def test_cli_writes_every_register_table_and_one_run_log_line(project):
     assert sorted(o["file"] for o in record["outputs"]) == sorted(f"data/processed/{n}.parquet" for n in schema.REGISTER_TABLES)
 
 
-def test_a_second_run_writes_the_same_bytes(sample, tables, tmp_path, monkeypatch):
-    monkeypatch.delenv(KEY_ENV)
-    (tmp_path / "a").mkdir(); (tmp_path / "b").mkdir()
-    register.write_tables(tables, tmp_path / "a")
-    register.write_tables(register.build_tables(sample[0]), tmp_path / "b")
+def test_a_second_run_writes_the_same_bytes(sample, project, tmp_path):
+    with project_root(sample[0], tmp_path) as second:
+        assert cli.main(["registers"]) == 0
     for name in schema.REGISTER_TABLES:
-        assert (tmp_path / "a" / f"{name}.parquet").read_bytes() == (tmp_path / "b" / f"{name}.parquet").read_bytes(), name
+        table = f"data/processed/{name}.parquet"
+        assert (project[0] / table).read_bytes() == (second / table).read_bytes(), name
+
+
+def test_the_tables_written_equal_the_tables_built(project, tables):
+    """The CLI copies register_households from DuckDB to parquet; build_tables fetches it into pandas."""
+    for name in schema.REGISTER_TABLES:
+        pd.testing.assert_frame_equal(pd.read_parquet(project[0] / "data" / "processed" / f"{name}.parquet"),
+                                      tables[name], obj=name)
 
 
 def test_tables_follow_the_data_dictionary(tables):
@@ -380,15 +394,14 @@ def one_file_registers(sample, tmp_path: Path, edit=None, synthetic: bool = True
     text = (sample[0] / "2022" / "ho_181_2022.csv").read_text(encoding="utf-8")
     target.write_text(edit(text) if edit else text, encoding="utf-8")
     if synthetic:
-        shutil.copy(sample[0] / register.SYNTHETIC_MANIFEST, directory)
+        shutil.copy(sample[0] / register_files.SYNTHETIC_MANIFEST, directory)
     return directory
 
 
 def read_one(directory: Path) -> pd.DataFrame:
-    (file,) = register.find_register_files(directory)
-    frame, _ = register.read_register_file(file, register.Pseudonymiser(register.pseudonym_key(
-        (directory / register.SYNTHETIC_MANIFEST).is_file())))
-    return frame
+    """register_households of a folder holding one register file."""
+    (_,) = register_files.find_register_files(directory)
+    return register.build_tables(directory)["register_households"]
 
 
 def test_household_key_is_the_hmac_of_the_id_with_the_key_from_the_environment(sample, tmp_path, monkeypatch):
@@ -405,7 +418,7 @@ def test_synthetic_registers_without_a_key_use_the_published_demo_key(sample, tm
     monkeypatch.delenv(KEY_ENV, raising=False)
     frame = read_one(one_file_registers(sample, tmp_path))
     raw = pd.read_csv(sample[0] / "2022" / "ho_181_2022.csv", dtype=str, keep_default_na=False, nrows=1)
-    assert frame.loc[0, "household_key"] == hmac.new(register.DEMO_PSEUDONYM_KEY.encode(), raw.loc[0, "Mã hộ"].encode(),
+    assert frame.loc[0, "household_key"] == hmac.new(register_files.DEMO_PSEUDONYM_KEY.encode(), raw.loc[0, "Mã hộ"].encode(),
                                                      hashlib.sha256).hexdigest()[:16]
 
 
@@ -426,14 +439,14 @@ def test_an_edited_file_in_the_synthetic_folder_needs_a_real_key_and_stays_label
     assert "không phải file do bộ sinh dữ liệu giả lập" in capsys.readouterr().err
     monkeypatch.setenv(KEY_ENV, "a-real-key-of-at-least-16")
     assert register.build_tables(directory)["district_poverty"]["synthetic"].all()
-    (directory / register.SYNTHETIC_MANIFEST).unlink()
+    (directory / register_files.SYNTHETIC_MANIFEST).unlink()
     assert not register.build_tables(directory)["district_poverty"]["synthetic"].any()
 
 
 def test_a_short_key_is_refused(monkeypatch):
     monkeypatch.setenv(KEY_ENV, "short")
     with pytest.raises(PipelineError, match="quá ngắn"):
-        register.pseudonym_key(synthetic=True)
+        register_files.pseudonym_key(synthetic=True)
 
 
 def test_the_same_household_keeps_its_key_across_years(tables):
@@ -582,7 +595,7 @@ def test_xlsx_register_reads_like_the_csv(sample, tmp_path):
     directory = tmp_path / "x" / "registers"
     (directory / "2022").mkdir(parents=True)
     raw.to_excel(directory / "2022" / "ho_181_2022.xlsx", index=False)
-    shutil.copy(sample[0] / register.SYNTHETIC_MANIFEST, directory)
+    shutil.copy(sample[0] / register_files.SYNTHETIC_MANIFEST, directory)
     xlsx_frame = read_one(directory)
     assert (xlsx_frame["source_file"] == "registers/2022/ho_181_2022.xlsx").all()
     pd.testing.assert_frame_equal(xlsx_frame.drop(columns="source_file"), csv_frame.drop(columns="source_file"))

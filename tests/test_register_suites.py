@@ -7,6 +7,7 @@ import pytest
 
 from pipeline import schema
 from pipeline.gate import validate
+from pipeline.registers import files as register_files
 from pipeline.registers import stage as register
 from pipeline.tools import synthetic_registers as sr
 from tests.test_expectations import (EXTRA_COLUMN, NO_ROWS, TABLE, Breaker, blank, condition_columns, duplicate,
@@ -22,7 +23,7 @@ def tables(tmp_path_factory):
     out = tmp_path_factory.mktemp("sample") / "registers"
     sr.generate(out, seed=SEED, scale=SCALE)
     with pytest.MonkeyPatch.context() as mp:
-        mp.delenv(register.PSEUDONYM_KEY_ENV, raising=False)
+        mp.delenv(register_files.PSEUDONYM_KEY_ENV, raising=False)
         return register.build_tables(out)
 
 def suite(table: str) -> list[dict]:

@@ -483,7 +483,7 @@ def register_table_names() -> list[str]:
     Missing tables are an error when data/raw/registers holds register files (the stage was not run) or
     when only some are present (a partial set is never validated as if it were complete).
     """
-    from pipeline.registers.stage import has_register_files
+    from pipeline.registers.files import has_register_files
 
     present = {name: paths.processed_table(name).is_file() for name in schema.REGISTER_TABLES}
     if not any(present.values()) and not has_register_files():

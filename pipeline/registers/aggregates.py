@@ -1,5 +1,11 @@
 """Register aggregates by review year and district: poverty counts and rates, deprivations, Alkire–Foster M0,
-flows between consecutive reviews. Pure functions: a register_households frame in, tables out, no I/O.
+flows between consecutive reviews.
+
+The counting runs in DuckDB over the households relation (any size: sums per district and year, streaming);
+what is computed on those few hundred rows of counts (province rows, rates, Alkire–Foster ratios, the long
+deprivation table, flow identities) runs in pandas. The relation has the columns review_year,
+district_code, household_key, recorded_class, d01 … d12, has_anomaly and row_order (a row's position in
+file order, which decides which row of an id repeated in one district-year is linked).
 
 Counting decisions (documented in docs/data_dictionary.md through pipeline.schema.REGISTER_TABLES):
 
@@ -24,12 +30,13 @@ Counting decisions (documented in docs/data_dictionary.md through pipeline.schem
   the earlier review but poor in a review before it, new poor = above and never poor before in the
   registers read, new household = not on the earlier register). Hence, exactly,
   poor_end = poor_start − poor_to_near_poor − poor_exited − poor_left + near_poor_to_poor + re_poor
-  + new_poor + new_household_poor (domain.md §2.4 "diễn biến"), and the same for near-poor. A household
+  + new_poor + new_household_poor (the review's "diễn biến" of TT 07/2021/TT-BLĐTBXH), and the same for near-poor. A household
   moving to another district counts as left in one and new in the other, so province flows are the sums
   of the districts'. When an id occurs twice in one district-year only its first row is linked.
 """
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -38,41 +45,32 @@ from pipeline.schema import PROVINCE_CODE, REGISTER_INDICATORS, REGISTER_TABLES
 
 INDICATORS = ps.INDICATOR_COLUMNS
 AF_CUTOFF = ps.POOR_MIN_SCORE_B // ps.POINTS_PER_DEPRIVATION   # k = 3 deprivations (B ≥ 30)
-AF_WEIGHT = 1 / ps.N_INDICATORS                                # equal weights
-ABOVE = ("average", "none")                                    # above the near-poor line
 GROUP = ["review_year", "district_code"]
 POOR_OUT = ("poor_to_near_poor", "poor_exited", "poor_left")
 POOR_IN = ("near_poor_to_poor", "re_poor", "new_poor", "new_household_poor")
 NEAR_POOR_OUT = ("near_poor_to_poor", "near_poor_exited", "near_poor_left")
 NEAR_POOR_IN = ("poor_to_near_poor", "above_to_near_poor", "new_household_near_poor")
+DEPRIVATION_MEASURES = ("deprived_hh", "deprived_poor_hh", "deprived_near_poor_hh", "censored_hh")
+# A deprivation is a cell equal to 1 (as score B counts them, so an impossible 2 is not one).
+DEPRIVATIONS = " + ".join(f"({c} = {ps.DEPRIVED})::INTEGER" for c in INDICATORS)
 
 
-def aggregate(households: pd.DataFrame, synthetic: bool) -> dict[str, pd.DataFrame]:
-    """district_poverty, district_deprivation and district_flows, each with the `synthetic` flag."""
-    deprived = deprivation_matrix(households)
+def aggregate(con: duckdb.DuckDBPyConnection, source: str, synthetic: bool) -> dict[str, pd.DataFrame]:
+    """district_poverty, district_deprivation and district_flows of the households in `source`, each with the `synthetic` flag."""
     tables = {
-        "district_poverty": district_poverty(households, deprived),
-        "district_deprivation": district_deprivation(households, deprived),
-        "district_flows": district_flows(households),
+        "district_poverty": district_poverty(con, source),
+        "district_deprivation": district_deprivation(con, source),
+        "district_flows": district_flows(con, source),
     }
     return {name: frame.assign(synthetic=bool(synthetic)) for name, frame in tables.items()}
 
 
-def deprivation_matrix(households: pd.DataFrame) -> np.ndarray:
-    """Rows × 12 booleans: indicator cell equal to 1 (the only value that is a deprivation)."""
-    return households[list(INDICATORS)].to_numpy() == ps.DEPRIVED
-
-
-def group_sums(keys: pd.DataFrame, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Sum of each 0/1 or integer array per distinct row of `keys` (sorted): one factorisation, one bincount each.
-
-    pandas' groupby on ~50 boolean columns of 800k rows takes about a second; this takes a tenth of that.
-    """
-    codes = keys.groupby(list(keys.columns), sort=True).ngroup().to_numpy()
-    result = keys.drop_duplicates().sort_values(list(keys.columns), kind="stable").reset_index(drop=True)
-    for name, column in values.items():
-        result[name] = np.bincount(codes, weights=column, minlength=len(result)).round().astype(np.int64)
-    return result
+def _counts(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """A query of group keys and counts, counts as int64 (DuckDB sums are HUGEINT)."""
+    frame = con.sql(sql).df()
+    counts = [c for c in frame.columns if c not in ("review_year", "previous_year", "district_code")]
+    keys = [c for c in ("previous_year", "review_year") if c in frame.columns]
+    return frame.astype({**{c: np.int64 for c in counts + keys}, "district_code": "str"})
 
 
 def with_province(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -85,22 +83,17 @@ def with_province(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             .drop(columns="_province").reset_index(drop=True))
 
 
-def district_poverty(households: pd.DataFrame, deprived: np.ndarray) -> pd.DataFrame:
+def district_poverty(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
     """Households, recorded poor / near-poor / average, rates, anomalies and AF H, A, M0 per district-year."""
-    count = deprived.sum(axis=1)
-    af_poor = count >= AF_CUTOFF
-    recorded = households["recorded_class"].to_numpy()
-    counts = group_sums(households[GROUP], {
-        "households": np.ones(len(households)),
-        "poor_hh": recorded == "poor",
-        "near_poor_hh": recorded == "near_poor",
-        "average_hh": recorded == "average",
-        "anomaly_hh": households["has_anomaly"].to_numpy(),
-        "af_poor_hh": af_poor,
-        "af_deprivations": np.where(af_poor, count, 0),
-    })
-    table = with_province(counts, GROUP)
-    return poverty_rates(table)
+    counts = _counts(con, f"""
+        SELECT review_year, district_code, count(*) AS households,
+               count_if(recorded_class = 'poor') AS poor_hh, count_if(recorded_class = 'near_poor') AS near_poor_hh,
+               count_if(recorded_class = 'average') AS average_hh, count_if(has_anomaly) AS anomaly_hh,
+               count_if(deprivations >= {AF_CUTOFF}) AS af_poor_hh,
+               sum(CASE WHEN deprivations >= {AF_CUTOFF} THEN deprivations ELSE 0 END) AS af_deprivations
+        FROM (SELECT *, {DEPRIVATIONS} AS deprivations FROM {source})
+        GROUP BY review_year, district_code ORDER BY review_year, district_code""")
+    return poverty_rates(with_province(counts, GROUP))
 
 
 def poverty_rates(table: pd.DataFrame) -> pd.DataFrame:
@@ -118,16 +111,20 @@ def poverty_rates(table: pd.DataFrame) -> pd.DataFrame:
     ).drop(columns="af_deprivations")
 
 
-def district_deprivation(households: pd.DataFrame, deprived: np.ndarray) -> pd.DataFrame:
+def district_deprivation(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
     """Per district-year and indicator: headcount, among recorded poor / near-poor, censored headcount, contribution."""
-    af_poor = (deprived.sum(axis=1) >= AF_CUTOFF)[:, None]
-    poor = (households["recorded_class"] == "poor").to_numpy()[:, None]
-    near = (households["recorded_class"] == "near_poor").to_numpy()[:, None]
-    measures = {"deprived_hh": deprived, "deprived_poor_hh": deprived & poor,
-                "deprived_near_poor_hh": deprived & near, "censored_hh": deprived & af_poor}
-    columns = {f"{m}|{code}": values[:, j] for m, values in measures.items() for j, code in enumerate(INDICATORS)}
-    wide = with_province(group_sums(households[GROUP], {"households": np.ones(len(households)), **columns}), GROUP)
-    return deprivation_long(wide)
+    sums = []
+    for code in INDICATORS:
+        deprived = f"{code} = {ps.DEPRIVED}"
+        sums += [f"count_if({deprived}) AS \"deprived_hh|{code}\"",
+                 f"count_if({deprived} AND recorded_class = 'poor') AS \"deprived_poor_hh|{code}\"",
+                 f"count_if({deprived} AND recorded_class = 'near_poor') AS \"deprived_near_poor_hh|{code}\"",
+                 f"count_if({deprived} AND deprivations >= {AF_CUTOFF}) AS \"censored_hh|{code}\""]
+    wide = _counts(con, f"""
+        SELECT review_year, district_code, count(*) AS households, {", ".join(sums)}
+        FROM (SELECT *, {DEPRIVATIONS} AS deprivations FROM {source})
+        GROUP BY review_year, district_code ORDER BY review_year, district_code""")
+    return deprivation_long(with_province(wide, GROUP))
 
 
 def deprivation_long(wide: pd.DataFrame) -> pd.DataFrame:
@@ -135,7 +132,7 @@ def deprivation_long(wide: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for code in INDICATORS:
         part = wide[[*GROUP, "households"]].assign(indicator=code, indicator_name=REGISTER_INDICATORS[code])
-        for measure in ("deprived_hh", "deprived_poor_hh", "deprived_near_poor_hh", "censored_hh"):
+        for measure in DEPRIVATION_MEASURES:
             part[measure] = wide[f"{measure}|{code}"].astype(np.int64)
         parts.append(part)
     long = pd.concat(parts, ignore_index=True)
@@ -159,68 +156,62 @@ def contribution_check(deprivation: pd.DataFrame) -> pd.Series:
 
 # --- Flows ------------------------------------------------------------------------------------------------
 
-def household_states(households: pd.DataFrame) -> pd.DataFrame:
-    """(review_year, district_code, link, state poor / near_poor / above), one row per id and district-year.
+# One state per household, district and year: poor / near_poor / above (average or none); when an id occurs
+# twice in one district-year only its first row (in file order) is linked.
+STATES = """
+    SELECT review_year, district_code, household_key,
+           arg_min(CASE WHEN recorded_class IN ('average', 'none') THEN 'above' ELSE recorded_class END, row_order) AS state
+    FROM {source} GROUP BY review_year, district_code, household_key"""
 
-    link: one integer per (household_key, district_code), so that joining two years is an integer join.
+ROUTES = {
+    "poor_start": "a = 'poor'",
+    "poor_stayed": "a = 'poor' AND b = 'poor'",
+    "poor_to_near_poor": "a = 'poor' AND b = 'near_poor'",
+    "poor_exited": "a = 'poor' AND b = 'above'",
+    "poor_left": "a = 'poor' AND b = 'absent'",
+    "near_poor_to_poor": "a = 'near_poor' AND b = 'poor'",
+    "re_poor": "a = 'above' AND b = 'poor' AND poor_earlier",
+    "new_poor": "a = 'above' AND b = 'poor' AND NOT poor_earlier",
+    "new_household_poor": "a = 'absent' AND b = 'poor'",
+    "poor_end": "b = 'poor'",
+    "near_poor_start": "a = 'near_poor'",
+    "near_poor_stayed": "a = 'near_poor' AND b = 'near_poor'",
+    "near_poor_exited": "a = 'near_poor' AND b = 'above'",
+    "near_poor_left": "a = 'near_poor' AND b = 'absent'",
+    "above_to_near_poor": "a = 'above' AND b = 'near_poor'",
+    "new_household_near_poor": "a = 'absent' AND b = 'near_poor'",
+    "near_poor_end": "b = 'near_poor'",
+}
+
+
+def district_flows(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
+    """Flows of poor and near-poor households between each pair of consecutive review years, per district.
+
+    A household is linked by (district, household_key); `poor_earlier`: poor in a review before the earlier year.
     """
-    keys = pd.factorize(households["household_key"])[0].astype(np.int64)
-    districts, _ = pd.factorize(households["district_code"])
-    recorded = households["recorded_class"].to_numpy()
-    states = pd.DataFrame({
-        "review_year": households["review_year"].to_numpy(),
-        "district_code": households["district_code"].to_numpy(),
-        "link": keys * (districts.max() + 1) + districts,
-        "state": np.where(np.isin(recorded, ABOVE), "above", recorded),
-    })
-    return states.drop_duplicates(["review_year", "link"], keep="first")
-
-
-def district_flows(households: pd.DataFrame) -> pd.DataFrame:
-    """Flows of poor and near-poor households between each pair of consecutive review years, per district."""
-    states = household_states(households)
-    first_poor = states[states["state"] == "poor"].groupby("link")["review_year"].min().rename("first_poor_year")
-    years = sorted(states["review_year"].unique())
-    parts = [year_flows(states, first_poor, int(y)) for y in years if y - 1 in years]
-    if not parts:  # a single review year: no flows, an empty table of the right shape
+    routes = ", ".join(f"count_if({condition}) AS {name}" for name, condition in ROUTES.items())
+    counts = _counts(con, f"""
+        WITH states AS ({STATES.format(source=source)}),
+        first_poor AS (SELECT district_code, household_key, min(review_year) AS first_poor_year
+                       FROM states WHERE state = 'poor' GROUP BY district_code, household_key),
+        years AS (SELECT DISTINCT review_year AS year FROM states),
+        moves AS (
+            SELECT coalesce(before.review_year + 1, after.review_year) AS year,
+                   coalesce(before.district_code, after.district_code) AS district_code,
+                   coalesce(before.state, 'absent') AS a, coalesce(after.state, 'absent') AS b,
+                   coalesce(f.first_poor_year < coalesce(before.review_year, after.review_year - 1), false) AS poor_earlier
+            FROM (SELECT * FROM states WHERE review_year + 1 IN (SELECT year FROM years)) before
+            FULL JOIN (SELECT * FROM states WHERE review_year - 1 IN (SELECT year FROM years)) after
+                 ON after.review_year = before.review_year + 1
+                 AND after.district_code = before.district_code AND after.household_key = before.household_key
+            LEFT JOIN first_poor f ON f.district_code = coalesce(before.district_code, after.district_code)
+                 AND f.household_key = coalesce(before.household_key, after.household_key))
+        SELECT year - 1 AS previous_year, year AS review_year, district_code, {routes}
+        FROM moves GROUP BY year, district_code ORDER BY year, district_code""")
+    if counts.empty:  # a single review year: no flows, an empty table of the right shape
         return pd.DataFrame(columns=[c for c in REGISTER_TABLES["district_flows"] if c != "synthetic"])
-    counts = pd.concat(parts, ignore_index=True)
     table = with_province(counts, ["previous_year", "review_year", "district_code"])
     return flow_identities(table)
-
-
-def year_flows(states: pd.DataFrame, first_poor: pd.Series, year: int) -> pd.DataFrame:
-    """Counts of every route from the review of year − 1 to that of `year`, per district."""
-    before = states.loc[states["review_year"] == year - 1, ["link", "district_code", "state"]]
-    after = states.loc[states["review_year"] == year, ["link", "district_code", "state"]]
-    merged = before.merge(after, on=["link", "district_code"], how="outer", suffixes=("_before", "_after"))
-    merged = merged.join(first_poor, on="link")
-    a = merged["state_before"].fillna("absent").to_numpy()
-    b = merged["state_after"].fillna("absent").to_numpy()
-    poor_earlier = (merged["first_poor_year"] < year - 1).to_numpy()
-    routes = {
-        "poor_start": a == "poor",
-        "poor_stayed": (a == "poor") & (b == "poor"),
-        "poor_to_near_poor": (a == "poor") & (b == "near_poor"),
-        "poor_exited": (a == "poor") & (b == "above"),
-        "poor_left": (a == "poor") & (b == "absent"),
-        "near_poor_to_poor": (a == "near_poor") & (b == "poor"),
-        "re_poor": (a == "above") & (b == "poor") & poor_earlier,
-        "new_poor": (a == "above") & (b == "poor") & ~poor_earlier,
-        "new_household_poor": (a == "absent") & (b == "poor"),
-        "poor_end": b == "poor",
-        "near_poor_start": a == "near_poor",
-        "near_poor_stayed": (a == "near_poor") & (b == "near_poor"),
-        "near_poor_exited": (a == "near_poor") & (b == "above"),
-        "near_poor_left": (a == "near_poor") & (b == "absent"),
-        "above_to_near_poor": (a == "above") & (b == "near_poor"),
-        "new_household_near_poor": (a == "absent") & (b == "near_poor"),
-        "near_poor_end": b == "near_poor",
-    }
-    counts = group_sums(merged[["district_code"]], routes)
-    counts.insert(0, "review_year", year)
-    counts.insert(0, "previous_year", year - 1)
-    return counts
 
 
 def flow_identities(table: pd.DataFrame) -> pd.DataFrame:

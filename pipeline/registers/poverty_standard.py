@@ -132,3 +132,39 @@ def _first_match(conditions: list[np.ndarray], labels: tuple[str, ...]) -> np.nd
     for condition, label in reversed(list(zip(conditions, labels))):
         result[condition] = label
     return result
+
+
+# --- The same rules in SQL (the register stage runs them in DuckDB), from the same constants -------------
+# tests/test_poverty_standard.py checks both forms give the same class on every side of every threshold.
+
+def _sql_by_area(table: dict[str, int], area: str = "area") -> str:
+    return f"CASE {area} WHEN '{RURAL}' THEN {table[RURAL]} WHEN '{URBAN}' THEN {table[URBAN]} END"
+
+
+def expected_score_b_sql(indicators: tuple[str, ...] = INDICATOR_COLUMNS) -> str:
+    """SQL of expected_score_b over the 12 indicator columns (NULL when any is NULL)."""
+    return f"{POINTS_PER_DEPRIVATION} * (" + " + ".join(f"({c} = {DEPRIVED})::INTEGER" for c in indicators) + ")"
+
+
+def standard_sql(year: str = "review_year") -> str:
+    """SQL of standard_for: the standard a review year classifies by (NULL outside the years implemented)."""
+    return (f"CASE WHEN {year} BETWEEN {QD59_FIRST_REVIEW_YEAR} AND {ND07_FIRST_REVIEW_YEAR - 1} THEN '{QD59}' "
+            f"WHEN {year} BETWEEN {ND07_FIRST_REVIEW_YEAR} AND {ND07_LAST_REVIEW_YEAR} THEN '{ND07}' END")
+
+
+def expected_class_sql(year: str = "review_year", area: str = "area", income: str = "income_per_capita",
+                       score_a: str = "score_a", score_b: str = "score_b") -> str:
+    """SQL of expected_class: poor / near_poor / average / none, NULL when undecidable (as None there)."""
+    threshold, ceiling = _sql_by_area(ND07_SCORE_A_THRESHOLD, area), _sql_by_area(ND07_AVERAGE_INCOME_CEILING, area)
+    poor_line, near_line = _sql_by_area(QD59_POOR_INCOME_LINE, area), _sql_by_area(QD59_NEAR_POOR_INCOME_LINE, area)
+    nd07 = (f"CASE WHEN {score_a} <= {threshold} AND {score_b} >= {POOR_MIN_SCORE_B} THEN 'poor' "
+            f"WHEN {score_a} <= {threshold} AND {score_b} < {POOR_MIN_SCORE_B} THEN 'near_poor' "
+            f"WHEN {score_a} > {threshold} AND {income} <= {ceiling} THEN 'average' "
+            f"WHEN {score_a} > {threshold} AND {income} > {ceiling} THEN 'none' END")
+    band = f"{income} > {poor_line} AND {income} <= {near_line}"
+    qd59 = (f"CASE WHEN {income} <= {poor_line} THEN 'poor' "
+            f"WHEN {band} AND {score_b} >= {POOR_MIN_SCORE_B} THEN 'poor' "
+            f"WHEN {band} AND {score_b} < {POOR_MIN_SCORE_B} THEN 'near_poor' "
+            f"WHEN {income} > {near_line} THEN 'none' END")
+    standard = standard_sql(year)
+    return f"CASE {standard} WHEN '{ND07}' THEN {nd07} WHEN '{QD59}' THEN {qd59} END"
