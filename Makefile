@@ -7,7 +7,8 @@ SHELL := /bin/bash
 
 YEAR ?=
 DISTRICT ?=
-REPEAT ?= 3
+SCALE ?= 1
+REPEAT ?=
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 VENV := .venv
@@ -135,9 +136,9 @@ $(SAMPLE_DONE): $(IN)/generator.sha256 | $(VENV)/.installed
 verify: | $(VENV)/.installed
 	$(PY) -m pipeline.tools.verify --year '$(YEAR)'
 
-## bench: time each stage (build, registers, validate, reports 2022/2021/district 181, then after one district register is corrected) in a temporary copy; REPEAT=3 [BENCH_JSON=file]
+## bench: time and peak memory of each stage beside the plain way (register stage vs a plain DuckDB script, gate vs importing GX) in a temporary copy; SCALE=1 (households × K; 34 ≈ 27 M rows) [REPEAT=3 at K=1, else 1] [BENCH_JSON=file]
 bench: | $(VENV)/.installed
-	$(PY) -m pipeline.tools.bench --repeat '$(REPEAT)' $(if $(BENCH_JSON),--json '$(BENCH_JSON)')
+	$(PY) -m pipeline.tools.bench --scale '$(SCALE)' $(if $(REPEAT),--repeat '$(REPEAT)') $(if $(BENCH_JSON),--json '$(BENCH_JSON)')
 
 ## test: run the test suite (builds, validates and renders the 2022 reports first, so the tests scan real outputs)
 test: $(VALIDATED)

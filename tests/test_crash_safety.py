@@ -16,6 +16,9 @@ stay behind, but only under a hidden work-in-progress name (atomic.py's `.<name>
 validate.py's `.data_docs-new-*` / `.data_docs-old-*`), never at an output's name. Then the chain
 runs again, undisturbed: the tree must equal C exactly and no work-in-progress name may be left.
 
+The register stage's DuckDB folder (database and spill files, under TMPDIR) that a kill leaves behind is
+removed by the next run of the stage: after the last run none is left.
+
 A kill lands in a millisecond-long write window only by luck, so such leftovers are also planted
 deliberately: Data Docs staging/old folders before that last run (it must remove them), and
 atomic.py's temporary files in the second test (the next write of the same target removes them).
@@ -32,25 +35,27 @@ from pathlib import Path
 import psutil
 import pytest
 
-from pipeline.tools import bench
+from pipeline.registers import engine
+from pipeline.tools import runner
+from pipeline.tools.project_copy import copy_project
 
 EPOCH = "1640995200"
-STAGES = bench.stages("2022", also_year="", district="")  # build, validate, render 2022
+STAGES = runner.stages("2022", also_year="", district="")  # build, registers, validate, render 2022
 FRACTIONS = (0.1, 0.5, 0.9)
 DATA_DOCS_STAGING = "reports/.data_docs-new-*"
 
 
 def chain_command(first: str = "build") -> list[str]:
-    """`build && validate && render --year 2022` as one shell command, or its tail from stage `first`."""
+    """`build && registers && validate && render --year 2022` as one shell command, or its tail from stage `first`."""
     python = shlex.quote(sys.executable)
     tail = [args for _, args in STAGES][[args[0] for _, args in STAGES].index(first):]
     return ["bash", "-c", " && ".join(f"{python} -m pipeline {shlex.join(args)}" for args in tail)]
 
 
-def run_chain(root: Path, env: dict) -> list[bench.StageRun]:
+def run_chain(root: Path, env: dict) -> list[runner.StageRun]:
     results = []
     for label, args in STAGES:
-        result = bench.run_stage(root, label, args, env)
+        result = runner.run_stage(root, label, args, env)
         assert result.returncode == 0, f"{label} failed:\n{result.stderr[-2000:]}"
         results.append(result)
     return results
@@ -111,13 +116,13 @@ def kill_chain(root: Path, env: dict, first: str, stage: str | None = None, dela
 def project(tmp_path_factory):
     """A copy with a completed clean run: (root, env, hashes C, {stage: duration in s})."""
     tmp = tmp_path_factory.mktemp("crash")
-    root = bench.copy_project(tmp / "project")
+    root = copy_project(tmp / "project")
     scratch = tmp / "t"  # the pipeline's own temporary folders (papermill's) go here, not to /tmp
     scratch.mkdir()
-    env = bench.stage_env(root, SOURCE_DATE_EPOCH=EPOCH, TMPDIR=str(scratch))
+    env = runner.stage_env(root, SOURCE_DATE_EPOCH=EPOCH, TMPDIR=str(scratch))
     results = run_chain(root, env)
-    clean = bench.output_hashes(root)
-    assert "reports/2022/annual_report.html" in clean and bench.partial_outputs(root) == []
+    clean = runner.output_hashes(root)
+    assert "reports/2022/annual_report.html" in clean and runner.partial_outputs(root) == []
     return root, env, clean, {args[0]: result.wall_s for (_, args), result in zip(STAGES, results)}
 
 
@@ -131,16 +136,16 @@ def test_a_killed_run_leaves_no_partial_output_and_the_next_run_repairs_it(proje
         # With every output of C in place, earlier stages would only rewrite the same bytes: start at the
         # stage aimed at. After a kill that left something missing (validate deletes its results first),
         # run the whole chain, as make would.
-        complete = set(clean) <= set(bench.output_hashes(root))
+        complete = set(clean) <= set(runner.output_hashes(root))
         first = how.get("stage", "validate") if complete else "build"
         hit, exit_code = kill_chain(root, env, first, **how)
-        left = bench.partial_outputs(root)
+        left = runner.partial_outputs(root)
         leftovers.update(left)
         what = f"killed during {hit}" if exit_code is None else f"ended before the kill (exit {exit_code})"
         log.append(f"{name}: {what}" + (f"; left {left}" if left else ""))
         if exit_code not in (None, 0):
             problems.append(f"{name}: the chain failed by itself (exit {exit_code})")
-        diff = bench.compare_hashes(clean, bench.output_hashes(root))
+        diff = runner.compare_hashes(clean, runner.output_hashes(root))
         if diff["only_actual"] or diff["different"]:
             problems.append(f"{name}: files that are not the clean run's: {diff['different'] + diff['only_actual']}")
     hit_stages = {line.split("killed during ", 1)[1].split(";")[0] for line in log if "killed during " in line}
@@ -152,11 +157,14 @@ def test_a_killed_run_leaves_no_partial_output_and_the_next_run_repairs_it(proje
     for relative in PLANTED_DATA_DOCS:  # as if a kill had landed in the last moments of a folder swap
         plant(root / relative)
     run_chain(root, env)
-    diff = bench.compare_hashes(clean, bench.output_hashes(root))
+    diff = runner.compare_hashes(clean, runner.output_hashes(root))
     if any(diff.values()):
         problems.append(f"after the rerun the tree differs from a clean run: {diff}")
-    if bench.partial_outputs(root):
-        problems.append(f"after the rerun, work in progress is still there: {bench.partial_outputs(root)}")
+    if runner.partial_outputs(root):
+        problems.append(f"after the rerun, work in progress is still there: {runner.partial_outputs(root)}")
+    spill = sorted(Path(env["TMPDIR"]).glob(f"{engine.TEMP_PREFIX}*"))  # DuckDB's folders of killed register stages
+    if spill:
+        problems.append(f"after the rerun, DuckDB folders of killed runs are still there: {spill}")
     print("kill points:", *log, sep="\n")  # shown with pytest -rP
     assert not problems, "\n".join(problems) + "\n\nkill points:\n" + "\n".join(log)
 
@@ -186,9 +194,9 @@ def test_the_next_run_removes_a_killed_writers_temporary_file(project, stage):
     plant(leftover)
     try:
         label, args = next((label, args) for label, args in STAGES if args[0] == stage)
-        result = bench.run_stage(root, label, args, env)
+        result = runner.run_stage(root, label, args, env)
         assert result.returncode == 0, result.stderr[-2000:]
-        assert bench.output_hashes(root) == clean
+        assert runner.output_hashes(root) == clean
         if leftover.exists():
             raise LeftBehind(f"{PLANTED_TEMPS[stage]} is still there after `python -m pipeline {stage}`")
     finally:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.tools import bench
+from pipeline.tools import runner
+from pipeline.tools.project_copy import copy_project
 
 EPOCH = "1640995200"
 RUNS = {  # folder under tmp -> environment differences
@@ -27,9 +28,9 @@ EXPECTED = ("data/processed/validation_results.parquet", "reports/data_docs/inde
 
 def run_all(root: Path, overrides: dict) -> list[str]:
     """Every stage in order; returns failure messages (empty when all succeeded)."""
-    env = bench.stage_env(root, SOURCE_DATE_EPOCH=EPOCH, **overrides)
-    for label, args in bench.stages("2022", "2021", "181"):
-        result = bench.run_stage(root, label, args, env)
+    env = runner.stage_env(root, SOURCE_DATE_EPOCH=EPOCH, **overrides)
+    for label, args in runner.stages("2022", "2021", "181"):
+        result = runner.run_stage(root, label, args, env)
         if result.returncode != 0:
             return [f"{root}: {label} failed (exit {result.returncode}):\n{result.stderr[-2000:]}"]
     return []
@@ -38,8 +39,8 @@ def run_all(root: Path, overrides: dict) -> list[str]:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("determinism")
-    source = bench.copy_project(tmp / "source")  # one snapshot of the working tree for both runs
-    roots = {bench.copy_project(tmp / folder, source): overrides for folder, overrides in RUNS.items()}
+    source = copy_project(tmp / "source")  # one snapshot of the working tree for both runs
+    roots = {copy_project(tmp / folder, source): overrides for folder, overrides in RUNS.items()}
     with ThreadPoolExecutor(max_workers=len(roots)) as pool:
         failures = [m for ms in pool.map(lambda item: run_all(*item), roots.items()) for m in ms]
     assert not failures, "\n".join(failures)
@@ -58,10 +59,10 @@ def first_difference(a: Path, b: Path) -> str:
 
 def test_two_clean_runs_give_identical_bytes(runs):
     first, second = runs
-    a, b = bench.output_hashes(first), bench.output_hashes(second)
+    a, b = runner.output_hashes(first), runner.output_hashes(second)
     missing = [name for name in EXPECTED if name not in a]
     assert not missing, f"the run did not produce {missing}"
-    diff = bench.compare_hashes(a, b)
+    diff = runner.compare_hashes(a, b)
     if any(diff.values()):
         lines = [f"outputs differ between {first} (TZ=UTC) and {second} (TZ=Pacific/Kiritimati):"]
         lines += [f"  only in the first run: {name}" for name in diff["only_expected"]]
@@ -76,12 +77,12 @@ def test_two_clean_runs_give_identical_bytes(runs):
 
 def test_runs_leave_no_work_in_progress_files(runs):
     for root in runs:
-        assert bench.partial_outputs(root) == [], f"temporary files left in {root}"
+        assert runner.partial_outputs(root) == [], f"temporary files left in {root}"
 
 
 def test_outputs_do_not_name_the_project_folder(runs):
     """Neither copy's path (nor the temporary folder around it) appears inside any output file."""
     for root in runs:
         needle = str(root.parent).encode()
-        leaking = [name for name in bench.output_hashes(root) if needle in (root / name).read_bytes()]
+        leaking = [name for name in runner.output_hashes(root) if needle in (root / name).read_bytes()]
         assert not leaking, f"{root.parent} is written inside {leaking}"

@@ -49,7 +49,8 @@ def _whitespace_class() -> str:
 
 WHITESPACE_RUN = _whitespace_class()
 # The first 64 bits of a HMAC-SHA256 digest: the key's outer pad, then the inner digest of pad and id.
-_KEY_BITS = "('0x' || left(sha256($outer_pad || unhex(sha256($inner_pad || encode({id})))), 16))::UBIGINT"
+_KEY_BITS = ("('0x' || left(sha256($outer_pad || unhex(sha256($inner_pad || encode({id})))), "
+             f"{KEY_HEX_DIGITS}))::UBIGINT")
 
 
 def macros() -> list[str]:
@@ -58,7 +59,7 @@ def macros() -> list[str]:
         f"CREATE OR REPLACE MACRO clean_text(x) AS trim(regexp_replace(nfc_normalize(x), '{WHITESPACE_RUN}', ' ', 'g'))",
         "CREATE OR REPLACE MACRO number_text(x) AS replace(replace(replace(x, '.', ''), ',', '.'), "
         f"'{TYPOGRAPHIC_MINUS}', '-')",
-        "CREATE OR REPLACE MACRO key_hex(k) AS lpad(lower(hex(k)), 16, '0')",
+        f"CREATE OR REPLACE MACRO key_hex(k) AS format('{{:0{KEY_HEX_DIGITS}x}}', k)",
     ]
 
 

@@ -48,16 +48,13 @@ FROM read_csv({files!r}, header = true, filename = true,
                        'Điểm A': 'DOUBLE', 'Điểm B': 'DOUBLE', {indicator_types}}})
 """, pads)
 con.execute("""
-CREATE TABLE flagged AS
-WITH d AS (SELECT review_year, key FROM h GROUP BY ALL HAVING count(*) > 1),
-x AS (SELECT h.*, __EXPECTED_B__ AS expected_score_b, coalesce(__EXPECTED_CLASS__, '') AS expected_class,
-             d.key IS NOT NULL AS duplicate_id
-      FROM h LEFT JOIN d USING (review_year, key))
-SELECT *, __IMPOSSIBLE__ AS impossible_value,
-       coalesce(__B_MISMATCH__, false) AS score_b_mismatch, __CLASS_INCONSISTENT__ AS class_inconsistent
-FROM x""")
-con.execute("""CREATE TABLE rows AS SELECT *, impossible_value OR score_b_mismatch OR class_inconsistent OR duplicate_id
-               AS has_anomaly, __DEPRIVATIONS__ AS deprivations FROM flagged""")
+CREATE TABLE rows AS SELECT *, impossible_value OR score_b_mismatch OR class_inconsistent OR duplicate_id AS has_anomaly
+FROM (SELECT *, __IMPOSSIBLE__ AS impossible_value, coalesce(__B_MISMATCH__, false) AS score_b_mismatch,
+             __CLASS_INCONSISTENT__ AS class_inconsistent,
+             count(*) OVER (PARTITION BY review_year, key) > 1 AS duplicate_id
+      FROM (SELECT *, __EXPECTED_B__ AS expected_score_b, coalesce(__EXPECTED_CLASS__, '') AS expected_class,
+                   __DEPRIVATIONS__ AS deprivations FROM h))""")
+con.execute("DROP TABLE h")
 con.execute(f"COPY (SELECT * FROM rows) TO '{out}/households.parquet' (FORMAT parquet)")
 con.execute(f"COPY (SELECT * FROM rows WHERE has_anomaly) TO '{out}/audit.parquet' (FORMAT parquet)")
 con.execute(f"""COPY (SELECT review_year, district_code, count(*) AS households, count_if(recorded_class = 'poor') AS poor,
