@@ -6,17 +6,20 @@ Input: data/raw/registers/<year>/ho_<district>_<year>.csv|xlsx as docs/register_
 Output (all or none, pipeline.atomic): the six tables of schema.REGISTER_TABLES.
 
 How, in order:
-1. Every file is hashed and, when plain UTF-8, its header checked (pipeline.registers.files, .cells).
-2. The pseudonym key is chosen (files.pseudonym_key): the demo key only for the untouched synthetic sample.
-3. Every file's rows go into one DuckDB table of typed, pseudonymised rows: the CSVs read by DuckDB itself,
-   the others through Python (.cells). Personal columns are never selected; the household id is replaced
-   by its keyed hash in the expression that reads it (.contract), so neither reaches memory, the database
-   or DuckDB's spill files. The database and its spill files live in a private temporary folder outside
+1. Every file is found (pipeline.registers.files) and hashed; the pseudonym key is chosen: the demo key
+   only for the untouched synthetic sample.
+2. The files' rows stream, file after file, as Arrow batches of raw text cells (.cells) into one DuckDB
+   statement that cleans, types and checks every cell against the contract (.contract), replaces the
+   household id by its keyed hash, and computes what the standard in force expects and whether the row
+   breaks an audit rule (.audit), into one table of typed, pseudonymised rows. Personal columns are never
+   converted to values, and the household id is hashed in the expression that first reads it: neither is
+   ever stored in DuckDB's database or its spill files, which live in a private temporary folder outside
    the project, removed when the run ends (.engine).
-4. A file whose rows break the contract is read again and its first problem reported as a RawDataError
+3. A file whose rows break the contract is read again and its first problem reported as a RawDataError
    naming file, line and column; repairs (NFC, spaces, BOM) and blank rows are logged per file.
-5. Rules (.audit) and aggregates (.aggregates) run in SQL over that table; register_households is copied
-   from DuckDB to parquet without passing through pandas.
+4. Duplicate ids are marked across all files; the audit's details (.audit) and the aggregates
+   (.aggregates) are computed; register_households is copied from DuckDB to parquet without passing
+   through pandas, in the files' order.
 
 CLI: python -m pipeline registers.
 """
@@ -119,6 +122,7 @@ def load(con: duckdb.DuckDBPyConnection, directory: Path, timings: dict[str, flo
     clock = time.perf_counter()
     loaded = Loaded(files, digests)
     check_files(con, loaded, stream.repairs)
+    mark_duplicates(con)
     timings["check"] = time.perf_counter() - clock
     return loaded
 
@@ -167,7 +171,6 @@ def check_files(con: duckdb.DuckDBPyConnection, loaded: Loaded, decode_repairs: 
         loaded.rows[i] = int(rows)
     if any(row[1] for row in stats.values()):
         con.execute(f"DELETE FROM {HOUSEHOLDS} WHERE blank")
-    mark_duplicates(con)
 
 
 def raise_first_problem(con: duckdb.DuckDBPyConnection, file: RegisterFile) -> None:
