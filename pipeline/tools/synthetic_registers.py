@@ -781,8 +781,7 @@ def assign_quota(welfare: np.ndarray, propensity: np.ndarray, target: dict) -> t
     The district's poor + near-poor quota goes to its lowest-welfare households; among them the most
     deprived (highest propensity) are poor. Ties break by row order, so the result is deterministic.
     """
-    rows = np.arange(len(welfare))
-    by_welfare = np.lexsort((rows, welfare))
+    by_welfare = np.argsort(welfare, kind="stable")
     below = by_welfare[: target["poor"] + target["near_poor"]]
     by_deprivation = below[np.lexsort((below, -propensity[below]))]
     quota = np.full(len(welfare), ABOVE_LINE, dtype=np.int8)
@@ -1070,9 +1069,9 @@ _NEEDS_QUOTES = '[,"\r\n]'
 
 def file_order(register: dict, id_digits: int) -> np.ndarray:
     """Rows sorted by commune code, then household id as text (HH-<3 digits>-<fixed-width digits> sorts as
-    the pair of numbers does), by one integer key: commune position, district code, serial."""
+    the pair of numbers does), by one integer key: commune position, district code, serial (unique in a file)."""
     key = (register["commune"] * 10**DISTRICT_CODE_DIGITS + register["id_district"]) * 10**id_digits + register["id_serial"]
-    return np.argsort(key, kind="stable")
+    return np.argsort(key)
 
 
 def household_ids(district: np.ndarray, serial: np.ndarray, digits: int) -> pa.Array:
