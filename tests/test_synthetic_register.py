@@ -533,6 +533,18 @@ def test_household_ids_widen_only_when_a_district_outgrows_a_tenth_of_the_id_spa
         ["HH-181-00000042", "HH-178-12345678"]
 
 
+def test_distinct_integers_are_distinct_in_range_and_uniform():
+    rng = np.random.default_rng(SEED)
+    draws = [sr.distinct_integers(20, 10, rng) for _ in range(2000)]
+    assert all(len(set(d.tolist())) == 10 and d.min() >= 0 and d.max() < 20 for d in draws)
+    frequency = np.bincount(np.concatenate(draws), minlength=20) / len(draws)
+    np.testing.assert_allclose(frequency, 0.5, atol=0.05)  # each value in half of the draws
+    first = np.bincount([d[0] for d in draws], minlength=20) / len(draws)
+    np.testing.assert_allclose(first, 1 / 20, atol=0.02)  # and in random order
+    with pytest.raises(ValueError):
+        sr.distinct_integers(10, 6, rng)
+
+
 # --- One district at a time -----------------------------------------------------------------------------
 
 def test_calibration_gives_the_simulated_provinces_welfare_moments_and_2021_prevalence():

@@ -631,7 +631,7 @@ def simulate_households(district: District, counts: list[int], calibration: Cali
                        district.n_urban_units + rng.integers(0, district.n_rural_units, n))
     minority = rng.random(n) < district.minority_share()
     village = rng.integers(1, MAX_VILLAGE + 1, n)
-    id_serial = rng.choice(10**id_digits, size=n, replace=False)
+    id_serial = distinct_integers(10**id_digits, n, rng)
     welfare, propensity, size, indicator_base = _latent_states(urban, minority, first > REVIEW_YEARS[0],
                                                                calibration, rng)
     return Households(
@@ -707,10 +707,21 @@ def _name_codes(minority: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def id_numbers(n: int, index: int, n_districts: int, rng: np.random.Generator) -> np.ndarray:
     """ID-number digits unique in the province without seeing other districts: district i draws, without
     replacement, among the numbers ≡ i modulo the number of districts."""
-    space = 10**ID_NUMBER_DIGITS // n_districts
-    if n > space // 2:
-        raise ValueError(f"{n} households cannot get distinct {ID_NUMBER_DIGITS}-digit ID numbers; use a smaller K")
-    return rng.choice(space, size=n, replace=False) * n_districts + index
+    return distinct_integers(10**ID_NUMBER_DIGITS // n_districts, n, rng) * n_districts + index
+
+
+def distinct_integers(space: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n distinct integers drawn uniformly from [0, space), in random order, in memory O(n) whatever the space.
+
+    numpy's choice(replace=False) builds a table of the whole space once n passes a fiftieth of it (hundreds of
+    MB for ids at large K). Here: draw, drop repeats, draw the shortfall again; the set is uniform by symmetry.
+    """
+    if 2 * n > space:
+        raise ValueError(f"{n} distinct values asked from only {space}; use a smaller K")
+    drawn = np.unique(rng.integers(0, space, size=n))
+    while len(drawn) < n:
+        drawn = np.unique(np.concatenate([drawn, rng.integers(0, space, size=n - len(drawn))]))
+    return rng.permutation(drawn)
 
 
 # --- One review year of one district --------------------------------------------------------------------
