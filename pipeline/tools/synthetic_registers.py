@@ -183,6 +183,8 @@ NAME_PARTS = (MINORITY_SURNAMES + KINH_SURNAMES, MALE_MIDDLE + FEMALE_MIDDLE, MA
 # Every surname × middle × given combination (7,000), NFC: a head name is stored as its position here.
 NAME_VOCABULARY = tuple(nfc(f"{a} {b} {c}") for a in NAME_PARTS[0] for b in NAME_PARTS[1] for c in NAME_PARTS[2])
 HOUSEHOLD_ID_PREFIX = "HH-"  # "HH-<district code>-<serial>": visibly synthetic
+DISTRICT_CODE_DIGITS = 3     # the contract's district codes
+COMMUNE_CODE_DIGITS = 5      # District.commune_codes(): "9" + 2 + 2 digits
 MIN_ID_DIGITS = 7            # serial digits at K ≤ ~30 (the ids of earlier versions)
 ID_SPARSITY = 10             # a district's households use at most a tenth of the serial space, so ids look random
 
@@ -1074,10 +1076,6 @@ def _verify_planted(register: dict, planted: list[dict]) -> np.ndarray:
 
 # --- Files ------------------------------------------------------------------------------------------------
 
-DISTRICT_CODE_DIGITS = 3     # the contract's district codes
-_NEEDS_QUOTES = '[,"\r\n]'
-
-
 def file_order(register: dict, id_digits: int) -> np.ndarray:
     """Rows sorted by commune code, then household id as text (HH-<3 digits>-<fixed-width digits> sorts as
     the pair of numbers does), by one integer key: commune position, district code, serial (unique in a file)."""
@@ -1099,9 +1097,6 @@ def _household_id_chars(district: np.ndarray, serial: np.ndarray, digits: int) -
 def id_number_text(numbers: np.ndarray) -> pa.Array:
     """000 + 9 digits."""
     return _fixed_width_text([_ascii(ID_NUMBER_PREFIX, len(numbers)), _ascii_digits(numbers, ID_NUMBER_DIGITS)])
-
-
-COMMUNE_CODE_DIGITS = 5
 
 
 def register_csv(register: dict, order: np.ndarray, district: District, id_digits: int) -> Iterator[pa.Buffer | bytes]:
@@ -1130,14 +1125,14 @@ def _csv_pieces(register: dict, rows: np.ndarray, code: str, id_digits: int, pla
         _ascii(f",{code},", n), _ascii_digits(places["commune"][commune], COMMUNE_CODE_DIGITS)])
     return [
         year_id_district_commune,
-        _cells_of([AREA_LABELS[ps.RURAL], AREA_LABELS[ps.URBAN]]).take(register["urban"][rows].astype(np.int8)),
+        _AREA_CELLS.take(register["urban"][rows].astype(np.int8)),
         _text(register["household_size"][rows]),
         _text(register["income_per_capita"][rows]),
         pc.fill_null(_text(pa.array(score_a, mask=np.isnan(score_a)).cast(pa.int64())), ""),
         _indicator_cells(register["flags"][rows]),
         _text(register["score_b"][rows]),
-        _cells_of([CLASS_LABELS[c] for c in ps.CLASSES]).take(register["class_code"][rows]),
-        _cells_of([YES_NO_LABELS[False], YES_NO_LABELS[True]]).take(register["minority"][rows].astype(np.int8)),
+        _CLASS_CELLS.take(register["class_code"][rows]),
+        _MINORITY_CELLS.take(register["minority"][rows].astype(np.int8)),
         _NAME_CELLS.take(register["name_code"][rows]),
         id_number_text(register["id_number"][rows]),
         places["address"].take(commune * MAX_VILLAGE + register["village"][rows] - 1),
@@ -1187,20 +1182,26 @@ def _fixed_width_text(columns: list[np.ndarray]) -> pa.Array:
 def csv_field(text: pa.Array) -> pa.Array:
     """Text cells as csv.writer (QUOTE_MINIMAL) writes them: in quotes, inner quotes doubled, only when they
     hold a comma, a quote or a line break."""
-    needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
+    needs = pc.match_substring_regex(text, '[,"\r\n]')
     if not pc.any(needs).as_py():
         return text
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
     return pc.if_else(needs, quoted, text)
 
 
-_NAME_CELLS = csv_field(pa.array(NAME_VOCABULARY))
+# The labels and names as cells, taken by position: area by urban flag, class by code, minority by flag, name by code.
+_AREA_CELLS = _cells_of([AREA_LABELS[ps.RURAL], AREA_LABELS[ps.URBAN]])
+_CLASS_CELLS = _cells_of([CLASS_LABELS[c] for c in ps.CLASSES])
+_MINORITY_CELLS = _cells_of([YES_NO_LABELS[False], YES_NO_LABELS[True]])
+_NAME_CELLS = _cells_of(NAME_VOCABULARY)
 
 
 def csv_lines(pieces: list) -> pa.Buffer:
     """Pieces joined by ',' and each row ended by '\\n', as one UTF-8 buffer (no copy of the joined text)."""
     pieces = [*pieces[:-1], pc.binary_join_element_wise(pieces[-1], "\n", "")]
     lines = pc.binary_join_element_wise(*pieces, ",")
+    if lines.null_count:
+        raise RuntimeError(f"{lines.null_count} rows with a missing cell; a generator bug")
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
     return lines.buffers()[2][int(offsets[0]):int(offsets[-1])]
 
