@@ -1,15 +1,25 @@
-"""The synthetic register generator: determinism, the contract, published totals, anomalies, realism.
+"""The synthetic register generator: determinism, the contract, published totals, anomalies, realism, and
+generation one district at a time for any multiplier K.
 
-Most tests read the files of one small run (scale 0.02, ≈ 4k households a year) as any consumer would:
+Most tests read the files of one small run (K = 0.02, ≈ 4k households a year) as any consumer would:
 CSV text, Vietnamese headers and labels. Classes and B are checked with pipeline.registers.poverty_standard, never
-with the generator's internals. The full-scale run (≈ 15 s) is skipped unless LANGSON_FULL_SCALE=1.
+with the generator's internals. Two CLI runs in subprocesses (K = 0.5 and K = 2, ≈ 10 s together) check K > 1
+and that peak memory follows the largest district, not the province. The K = 1 file run (≈ 5 s) is skipped
+unless LANGSON_FULL_SCALE=1 (the plan at K = 1 is always checked).
 """
+import csv
 import hashlib
+import io
 import json
+import math
 import os
 import re
+import subprocess
+import sys
 import unicodedata
+from fractions import Fraction
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -23,8 +33,11 @@ SCALE = 0.02
 SEED = 7
 YEARS = (2021, 2022, 2023, 2024)
 DISTRICTS = ("178", "180", "181", "182", "183", "184", "185", "186", "187", "188", "189")
+DUPLICATE = "duplicate_id_across_districts"
 POOR_DISTRICTS = {2021: {"181", "184", "189"}, 2022: {"181", "184"}, 2023: {"181", "184"}, 2024: {"181", "184"}}
-# Province targets at scale 1.0, by hand from domain.md §7.1: total = poor / rate; 2022–2023 linear.
+# Province targets at K = 1, by hand from the published end-2021 and end-2024 figures (news reports quoting the
+# province's poverty-review results: trangtraiviet.danviet.vn 16/9/2025, vietnam.vn/en 26/11/2025, danviet.vn,
+# tapchikinhtetaichinh.vn): total = poor / rate; 2022–2023 linear.
 # 2021: 23,511 / 12.20 % = 192,713.1; 2024: 6,912 / 3.36 % = 205,714.3;
 # 2022 = 2021 + (2024 − 2021) / 3, 2023 = 2021 + 2 (2024 − 2021) / 3, rounded half up.
 TARGETS = {
@@ -84,6 +97,31 @@ def contract_header() -> str:
     return text.split("Example header row:", 1)[1].strip().splitlines()[0].strip()
 
 
+def k_times(value: int, k: float) -> int:
+    """K × value rounded half up, exactly (K read as written in decimal, as the generator documents)."""
+    return math.floor(Fraction(value) * Fraction(str(k)) + Fraction(1, 2))
+
+
+def run_cli(out: Path, k: float) -> int:
+    """The generator's CLI in a child process of its own; returns the child's peak resident memory (KB)."""
+    child = subprocess.Popen([sys.executable, "-m", "pipeline.tools.synthetic_registers", "--out", str(out),
+                              "--scale", str(k), "--seed", str(SEED)], cwd=paths.ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    assert child.returncode == 0, f"generator at K = {k} failed"
+    return usage.ru_maxrss
+
+
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory):
+    """K = 0.5 and K = 2 (≈ 100k and ≈ 400k households a year), each in its own process: (directory, peak RSS)."""
+    runs = {}
+    for k in (0.5, 2):
+        out = tmp_path_factory.mktemp(f"registers_k{k}")
+        runs[k] = (out, run_cli(out, k))
+    return runs
+
+
 # --- Determinism --------------------------------------------------------------------------------------
 
 def test_same_seed_and_scale_give_identical_bytes(run, tmp_path):
@@ -118,6 +156,23 @@ def test_header_row_is_the_contracts_example_exactly(run):
     assert header.startswith("Năm rà soát,Mã hộ,") and header.endswith("Địa chỉ")
     for path in sorted(out.rglob("*.csv")):
         assert path.read_bytes().split(b"\n", 1)[0].decode("utf-8") == header, path.name
+
+
+def test_files_are_exactly_what_csv_writer_writes_from_their_cells(run):
+    """Minimal quoting, '\\n' line ends, nothing else: parsing and writing back with the csv module gives the same text."""
+    out, _ = run
+    for path in sorted(out.rglob("*.csv")):
+        text = path.read_bytes().decode("utf-8")
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(csv.reader(io.StringIO(text, newline="")))
+        assert buffer.getvalue() == text, path.name
+        assert text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_rows_are_sorted_by_commune_then_household_id(registers):
+    for name, part in registers.groupby("file"):
+        keys = list(zip(part["commune_code"], part["household_id"]))
+        assert keys == sorted(keys), name
 
 
 def test_year_and_district_of_every_row_match_the_file_name(registers):
@@ -195,7 +250,43 @@ def test_recorded_classes_in_the_files_sum_to_the_scaled_targets(run, registers)
         assert [target["households"], target["poor"], target["near_poor"]] == scaled
 
 
-@pytest.mark.skipif(os.environ.get("LANGSON_FULL_SCALE") != "1", reason="full scale takes ≈ 15 s; LANGSON_FULL_SCALE=1")
+@pytest.mark.parametrize("k", [0.02, 2.5, 34])
+def test_targets_and_district_plan_are_k_times_the_published_figures(k):
+    targets = sr.province_targets(k)
+    plan = sr.district_plan(targets, sr.load_districts(paths.RAW / "districts.csv"))
+    for year, figures in TARGETS.items():
+        expected = [k_times(x, k) for x in figures]
+        assert [targets[year][key] for key in ("households", "poor", "near_poor")] == expected, year
+        assert [sum(d[key] for d in plan[year].values()) for key in ("households", "poor", "near_poor")] == expected
+        assert [targets[year]["unscaled"][key] for key in ("households", "poor", "near_poor")] == list(figures)
+
+
+def test_k_above_one_files_carry_k_times_the_published_figures(cli_runs):
+    out, _ = cli_runs[2]
+    manifest = json.loads((out / "SYNTHETIC.json").read_text(encoding="utf-8"))
+    assert manifest["scale"] == 2 and manifest["complete"] is True
+    for year, figures in TARGETS.items():
+        classes = pd.concat([pd.read_csv(path, usecols=["Phân loại"], dtype=str, engine="pyarrow")["Phân loại"]
+                             for path in sorted((out / str(year)).glob("ho_*.csv"))])
+        assert (len(classes), (classes == "Hộ nghèo").sum(), (classes == "Hộ cận nghèo").sum()) == \
+            tuple(k_times(x, 2) for x in figures), year
+
+
+@pytest.mark.parametrize("k", [0, -1, float("nan"), float("inf"), True])
+def test_k_must_be_a_positive_multiplier(tmp_path, k):
+    with pytest.raises(ValueError, match="multiplier"):
+        sr.generate(tmp_path, scale=k)
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_rejects_k_of_zero(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        sr.main(["--out", str(tmp_path), "--scale", "0"])
+    assert "multiplier" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(os.environ.get("LANGSON_FULL_SCALE") != "1", reason="K = 1 files take ≈ 5 s; LANGSON_FULL_SCALE=1")
 def test_full_scale_files_carry_the_published_figures(tmp_path):
     manifest = sr.generate(tmp_path)
     for year, (households, poor, near_poor) in TARGETS.items():
@@ -274,6 +365,55 @@ def test_each_kind_is_planted_every_year_at_a_small_rate(run, registers):
     assert details == {"household_size_zero", "negative_income", "indicator_value_2", "score_a_over_1000"}
 
 
+def test_anomaly_counts_per_year_follow_the_rate_of_the_years_rows(run, registers):
+    """max(1, round(rate × rows of the year)) per kind and year, whatever the number of districts."""
+    _, manifest = run
+    for year, rows in registers.groupby("review_year"):
+        for kind, rate in sr.ANOMALY_RATES.items():
+            count = sum(a["kind"] == kind and a["year"] == year for a in manifest["anomalies"])
+            assert count == max(1, round(rate * len(rows))), (year, kind)
+
+
+def test_anomalies_spread_over_districts_in_proportion_to_their_rows():
+    """At K = 34 (the plan, no files): each district's share of a year's anomalies is its share of rows, within
+    the spread of a random pick (4 standard deviations); every duplicate pair is lent by the district made first."""
+    districts = sr.load_districts(paths.RAW / "districts.csv")
+    plan = sr.district_plan(sr.province_targets(34), districts)
+    quotas = sr.allocate_anomalies(plan, districts, np.random.default_rng(SEED))
+    for year in YEARS:
+        rows = {code: plan[year][code]["households"] for code in DISTRICTS}
+        for kind in ("class_inconsistent", "score_b_mismatch"):
+            counts = {code: quotas[year][code].counts[(kind, kind)] for code in DISTRICTS}
+            total = sum(counts.values())
+            assert total == max(1, round(sr.ANOMALY_RATES[kind] * sum(rows.values())))
+            for code in DISTRICTS:
+                share = rows[code] / sum(rows.values())
+                assert abs(counts[code] - total * share) <= 4 * math.sqrt(total * share * (1 - share)) + 1, (year, code)
+        lent = sorted(pair for code in DISTRICTS for pair in quotas[year][code].lends)
+        borrowed = sorted(pair for code in DISTRICTS for pair in quotas[year][code].borrows)
+        assert lent == borrowed == list(range(max(1, round(sr.ANOMALY_RATES[DUPLICATE] * sum(rows.values())))))
+        lender = {pair: i for i, code in enumerate(DISTRICTS) for pair in quotas[year][code].lends}
+        borrower = {pair: i for i, code in enumerate(DISTRICTS) for pair in quotas[year][code].borrows}
+        assert all(lender[pair] < borrower[pair] for pair in lent)
+        assert len({borrower[pair] for pair in lent}) > 5, "pairs should involve most districts"
+
+
+def test_a_duplicated_id_comes_with_the_lenders_name_and_id_number_from_a_district_made_earlier(run, registers):
+    _, manifest = run
+    rows = registers.set_index(["file", "line"])
+    duplicates = [a for a in manifest["anomalies"] if a["kind"] == DUPLICATE]
+    assert duplicates
+    for anomaly in duplicates:
+        borrower = rows.loc[(anomaly["file"], anomaly["line"])]
+        lender = rows.loc[(anomaly["also_in"]["file"], anomaly["also_in"]["line"])]
+        assert anomaly["also_in"]["district_code"] == lender["district_code"] < borrower["district_code"]
+        assert anomaly["also_in"]["file"] == f"{anomaly['year']}/ho_{lender['district_code']}_{anomaly['year']}.csv"
+        for column in ("household_id", "head_name", "id_number"):
+            assert borrower[column] == lender[column], column
+        assert borrower["recorded_class"] == lender["recorded_class"] == "none"
+        assert anomaly["planted"] == lender["household_id"] != anomaly["original"]
+
+
 def test_duplicate_ids_are_the_only_ids_seen_twice_in_a_year(run, registers):
     _, manifest = run
     for year, rows in registers.groupby("review_year"):
@@ -325,6 +465,19 @@ def test_households_persist_and_flows_exist(run, registers):
     assert manifest["flows"]["2022-2023"]["re_poor"] > 0 or manifest["flows"]["2023-2024"]["re_poor"] > 0
 
 
+def test_flows_start_and_end_at_the_files_counts(run, registers):
+    """The province flows (sums of the districts') start and end where the files' recorded counts do."""
+    _, manifest = run
+    counts = registers.groupby(["review_year", "recorded_class"]).size()
+    rows = registers.groupby("review_year").size()
+    for year in YEARS[1:]:
+        flows = manifest["flows"][f"{year - 1}-{year}"]
+        assert (flows["poor_start"], flows["poor_end"]) == (counts[(year - 1, "poor")], counts[(year, "poor")])
+        assert (flows["near_poor_start"], flows["near_poor_end"]) == \
+            (counts[(year - 1, "near_poor")], counts[(year, "near_poor")])
+        assert flows["households_new"] - flows["households_left"] == rows[year] - rows[year - 1]
+
+
 def test_indicators_are_correlated_and_minorities_more_deprived(registers):
     flags = registers[INDICATORS].clip(upper=1)
     corr = flags.corr()
@@ -359,6 +512,78 @@ def test_personal_fields_are_visibly_synthetic(registers, run):
     assert (ids[own] == registers.loc[own, "district_code"]).all()
 
 
+def test_id_numbers_are_unique_in_the_province_except_the_planted_duplicates(run, registers):
+    _, manifest = run
+    for year, rows in registers.groupby("review_year"):
+        seen_twice = set(rows.loc[rows["id_number"].duplicated(), "household_id"])
+        assert seen_twice == {a["household_id"] for a in manifest["anomalies"]
+                              if a["kind"] == DUPLICATE and a["year"] == year}
+
+
+def test_household_ids_widen_only_when_a_district_outgrows_a_tenth_of_the_id_space():
+    """7 serial digits while a district's households use at most a tenth of 10^7; one more per factor of ten."""
+    assert [sr.household_id_digits(n) for n in (1, 10**6, 10**6 + 1, 10**7, 10**7 + 1)] == [7, 7, 8, 8, 9]
+    districts = sr.load_districts(paths.RAW / "districts.csv")
+    largest = {}
+    for k in (1, 34):
+        plan = sr.district_plan(sr.province_targets(k), districts)
+        largest[k] = max(sr.ever_households([plan[y][d.code]["households"] for y in YEARS]) for d in districts)
+    assert largest[1] * 10 < 10**7 < largest[34] * 10 < 10**8  # K = 1 keeps today's ids, national size widens
+    assert sr.household_ids(np.array([181, 178]), np.array([42, 12345678]), 8).to_pylist() == \
+        ["HH-181-00000042", "HH-178-12345678"]
+
+
+def test_distinct_integers_are_distinct_in_range_and_uniform():
+    rng = np.random.default_rng(SEED)
+    draws = [sr.distinct_integers(20, 10, rng) for _ in range(2000)]
+    assert all(len(set(d.tolist())) == 10 and d.min() >= 0 and d.max() < 20 for d in draws)
+    frequency = np.bincount(np.concatenate(draws), minlength=20) / len(draws)
+    np.testing.assert_allclose(frequency, 0.5, atol=0.05)  # each value in half of the draws
+    first = np.bincount([d[0] for d in draws], minlength=20) / len(draws)
+    np.testing.assert_allclose(first, 1 / 20, atol=0.02)  # and in random order
+    with pytest.raises(ValueError):
+        sr.distinct_integers(10, 6, rng)
+
+
+# --- One district at a time -----------------------------------------------------------------------------
+
+def test_calibration_gives_the_simulated_provinces_welfare_moments_and_2021_prevalence():
+    """The exact mean/SD and cut-offs fixed before any district is drawn are what the simulated province shows:
+    standardised welfare has mean 0 and SD 1, and each indicator's 2021 latent score exceeds its cut-off in
+    the share INDICATOR_PREVALENCE_2021 says (before class constraints)."""
+    districts = sr.load_districts(paths.RAW / "districts.csv")
+    plan = sr.district_plan(sr.province_targets(0.5), districts)
+    calibration = sr.calibrate(plan, districts)
+    welfare, deprived = [], []
+    for index, district in enumerate(districts):
+        rng = np.random.default_rng(index)
+        households = sr.simulate_households(district, [plan[y][district.code]["households"] for y in YEARS],
+                                            calibration, index, len(districts), sr.MIN_ID_DIGITS, rng)
+        welfare.append(households.welfare)
+        first = households.first_year == YEARS[0]
+        latent = sr.indicator_latent(households.indicator_base[first], households.propensity[first, 0],
+                                     households.urban[first], YEARS[0], rng)
+        deprived.append(latent > calibration.cutoffs)
+    standard = (np.concatenate(welfare) - calibration.welfare_mean) / calibration.welfare_sd
+    assert abs(standard.mean()) < 0.01 and abs(standard.std() - 1) < 0.01
+    np.testing.assert_allclose(np.concatenate(deprived).mean(axis=0), sr.INDICATOR_PREVALENCE_2021, atol=0.004)
+
+
+def test_mixture_quantile_inverts_the_mixture_distribution():
+    assert sr.mixture_quantile(np.array([1.0]), np.array([0.3]), 1.7, 0.9) == \
+        pytest.approx(NormalDist(0.3, 1.7).inv_cdf(0.9), abs=1e-9)
+    weights, means = np.array([0.2, 0.8]), np.array([-2.0, 1.0])
+    x = sr.mixture_quantile(weights, means, 0.7, 0.3)
+    assert sum(w * NormalDist(m, 0.7).cdf(x) for w, m in zip(weights, means)) == pytest.approx(0.3, abs=1e-12)
+
+
+def test_peak_memory_follows_the_largest_district_not_the_province(cli_runs):
+    """Four times the households need little more memory when one district is in memory at a time (a generator
+    holding the province would need about four times as much). Peak RSS of each run's own process."""
+    (_, small), (_, large) = cli_runs[0.5], cli_runs[2]
+    assert large <= 1.5 * small, f"peak RSS {small} KB at K = 0.5, {large} KB at K = 2"
+
+
 # --- Manifest and safety -----------------------------------------------------------------------------------
 
 def test_manifest_describes_the_run(run, registers):
@@ -366,6 +591,7 @@ def test_manifest_describes_the_run(run, registers):
     assert json.loads((out / "SYNTHETIC.json").read_text(encoding="utf-8")) == manifest
     assert manifest["synthetic"] is True and manifest["complete"] is True
     assert (manifest["seed"], manifest["scale"]) == (SEED, SCALE)
+    assert "multiplier" in manifest["scale_meaning"]
     assert manifest["generator_version"] == sr.GENERATOR_VERSION
     assert "giả lập" in manifest["notice_vi"] and "synthetic" in manifest["notice_en"]
     assert manifest["standard_by_year"] == {"2021": "qd59_2015", "2022": "nd07_2021", "2023": "nd07_2021",
