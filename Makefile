@@ -15,7 +15,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LAB_VENV := .venv-lab
 
-# Offline, quiet and deterministic runs (shared/reference/pitfalls.md §5).
+# Offline, quiet and deterministic runs.
 export GX_ANALYTICS_ENABLED := False
 export TQDM_DISABLE := 1
 export PYTHONHASHSEED := 0

@@ -18,7 +18,7 @@ REPORTS = ROOT / "reports"
 DATA_DOCS = REPORTS / "data_docs"
 DOCS = ROOT / "docs"
 
-# The province's 2022 plan, copied unchanged from ../shared/sources/.
+# The province's 2022 plan (Kế hoạch thực hiện Chương trình MTQG giảm nghèo bền vững năm 2022), a text copy.
 PLAN_DOCUMENT = RAW / "ke_hoach_mtqg_gnbv_2022_lang_son.txt"
 
 

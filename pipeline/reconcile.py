@@ -21,7 +21,7 @@ SOURCES = ("central", "local", "other")
 CAPITALS = ("dtpt", "su_nghiep")
 TOLERANCE = 0.0005  # amounts are exact to 1.000 đồng (3 decimals of a million)
 MONEY = "triệu đồng"
-# QĐ 90/QĐ-TTg: these projects spend only in poor districts (shared/reference/domain.md §3.2, §9.2).
+# QĐ 90/QĐ-TTg (18/1/2022), the programme's project list: these projects spend only in poor districts.
 POOR_DISTRICT_PROJECTS = ("DA1", "DA5")
 LINE_ATTRIBUTES = ("year", "parent_id", "project_code", "subproject_code", "label", "district_code",
                    "capital_type", "period", "section", "source_file")

@@ -24,7 +24,7 @@ REGISTER_YEAR_TABLE = "district_poverty"  # its review years have district figur
 PROVINCE_CODE = "20"  # GSO code of Lạng Sơn: the province row of the register aggregates
 # Produced by other steps; a report says "not available" instead of failing when they are absent.
 SOURCE_COLUMNS = {"central": "central_mvnd", "local": "local_mvnd", "other": "other_mvnd"}
-# The district level stopped operating on 1 July 2025 (shared/reference/domain.md §6.2–6.3).
+# The district level stopped operating on 1 July 2025 (NQ 1672/NQ-UBTVQH15 of 16/6/2025).
 LAST_DISTRICT_YEAR = 2024
 _YEAR_TEXT = re.compile(r"^\d{4}$")
 

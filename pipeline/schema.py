@@ -202,7 +202,7 @@ RAW_TABLES: dict[str, RawTable] = {
                 _c("Loại giá trị", "value_kind", "vocab", "official, derived (arithmetic on sourced figures), target, estimate",
                    vocabulary=VALUE_KINDS),
                 _c("Nguồn", "source", "text", "Source document or page of the value"),
-                _c("Độ tin cậy", "confidence", "vocab", "H high, M medium, L low (shared/reference/domain.md)", vocabulary=CONFIDENCE),
+                _c("Độ tin cậy", "confidence", "vocab", "H high, M medium, L low: how directly the source states the value", vocabulary=CONFIDENCE),
                 _SECTION,
                 _c("Cùng chỉ tiêu với", "same_as", "text", "Id of another value that states the same quantity", required=False),
             ),
@@ -394,7 +394,7 @@ HOUSEHOLD_CLASSES = {
     "Không thuộc diện": "none",
 }
 HOUSEHOLD_CLASS_LABELS = {code: label for label, code in HOUSEHOLD_CLASSES.items()}
-# The 12 deprivation indicators of NĐ 07/2021 (domain.md §2.2): canonical column -> Vietnamese name.
+# The 12 deprivation indicators of NĐ 07/2021/NĐ-CP (Art. 3): canonical column -> Vietnamese name.
 REGISTER_INDICATORS = {
     "d01": "Việc làm", "d02": "Người phụ thuộc trong hộ gia đình", "d03": "Dinh dưỡng", "d04": "Bảo hiểm y tế",
     "d05": "Trình độ giáo dục của người lớn", "d06": "Tình trạng đi học của trẻ em", "d07": "Chất lượng nhà ở",

@@ -2,7 +2,7 @@
 
 (a) the audit finds exactly the anomalies the generator manifest lists, by kind and by (file, line);
 (b) province and district totals equal the manifest's targets, and on the shipped full-scale registers
-    the published province figures (domain.md §7.1, written out by hand below);
+    the published province figures (written out by hand below, with their public sources);
 (c) no personal value of the registers (head's name, ID number, address, raw household id) appears in any
     file the stage and the GX gate write, scanned as bytes and as text (parquet cells, zip members);
 (e) unreadable input stops with a RawDataError naming file, line and column.
@@ -37,7 +37,8 @@ from pipeline.errors import PipelineError, RawDataError
 
 SCALE = 0.02
 SEED = 11
-# Published province figures (domain.md §7.1, NĐ 07/2021 table), copied by hand: (households, poor, near-poor).
+# Published province figures under NĐ 07/2021 (end-2021: trangtraiviet.danviet.vn 16/9/2025, vietnam.vn 26/11/2025;
+# end-2024: danviet.vn, tapchikinhtetaichinh.vn), copied by hand: (households, poor, near-poor).
 # Households = round(poor / published rate): 23,511 / 12.20 % = 192,713.1; 6,912 / 3.36 % = 205,714.3.
 PUBLISHED = {2021: (192_713, 23_511, 23_247), 2024: (205_714, 6_912, 16_451)}
 PERSONAL_HEADERS = ("Họ và tên chủ hộ", "Số CCCD/CMND", "Địa chỉ", "Mã hộ")
@@ -490,6 +491,7 @@ def rename_header(old: str, new: str):
     (replace_cell(4, "Số nhân khẩu", "3,5"), 4, "Số nhân khẩu", "không phải số nguyên"),
     (replace_cell(6, "TH03 Dinh dưỡng", "có"), 6, "TH03 Dinh dưỡng", "không phải số nguyên"),
     (replace_cell(8, "Điểm A", ""), 8, "Điểm A", "ô trống ở cột bắt buộc"),
+    (replace_cell(10, "Mã hộ", "   "), 10, "Mã hộ", "ô trống ở cột bắt buộc"),  # only spaces: empty once cleaned
     (replace_cell(3, "Khu vực", "Miền núi"), 3, "Khu vực", "giá trị «Miền núi» không hợp lệ"),
     (replace_cell(3, "Phân loại", "Nghèo"), 3, "Phân loại", "không hợp lệ"),
 ])

@@ -100,6 +100,11 @@ def _text(name: str) -> str:
     return f"CASE WHEN \"ok|{name}\" THEN \"{name}\" ELSE coalesce(clean_text(\"{name}\"), '') END"
 
 
+def _empty(name: str) -> str:
+    """SQL: the cell is empty once cleaned (NULL, or only spaces)."""
+    return f"CASE WHEN \"ok|{name}\" THEN false WHEN \"{name}\" IS NULL THEN true ELSE clean_text(\"{name}\") = '' END"
+
+
 def _number(name: str, whole: bool, cell: str | None = None, ok: str | None = None) -> str:
     """SQL: a cell as a number: plain digits at once, else Vietnamese notation (1.500.000 / 7,5) after
     cleaning; NULL when empty or not a number. `cell`/`ok` default to the raw cell and its ok flag."""
@@ -129,9 +134,8 @@ def typed_rows(source: str, passed: tuple[str, ...] = ()) -> str:
     """
     flags = ", ".join(f"{_ok(name)} AS \"ok|{name}\"" for name in COLUMNS)
     parts = [*passed, "line", "(" + " AND ".join(f"\"{name}\" IS NULL" for name in COLUMNS) + ") AS blank",
-             _KEY_BITS.format(id=_text("household_id")) + " AS key", "\"household_id\" IS NULL AS id_empty",
-             "CASE WHEN \"ok|score_a\" THEN false WHEN \"score_a\" IS NULL THEN true "
-             "ELSE clean_text(\"score_a\") = '' END AS score_a_empty"]
+             _KEY_BITS.format(id=_text("household_id")) + " AS key",
+             f"{_empty('household_id')} AS id_empty", f"{_empty('score_a')} AS score_a_empty"]
     for name in COLUMNS:
         if name in TEXT_COLUMNS:
             parts.append(f"{_text(name)} AS \"{name}\"")

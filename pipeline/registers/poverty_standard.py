@@ -92,9 +92,9 @@ def expected_score_b(deprivation_flags: pd.DataFrame) -> pd.Series:
 
 
 def _by_area(area: pd.Series, table: dict[str, int]) -> np.ndarray:
-    """Per-row threshold from a {rural, urban} table; NaN where the area is neither."""
-    values = area.to_numpy(dtype=object)
-    return np.select([values == RURAL, values == URBAN], [table[RURAL], table[URBAN]], default=np.nan).astype(float)
+    """Per-row threshold from a {rural, urban} table; NaN where the area is neither (one lookup per distinct area)."""
+    codes, areas = pd.factorize(pd.Series(area), use_na_sentinel=False)
+    return np.array([table.get(a, np.nan) for a in areas], dtype=float)[codes]
 
 
 def _nd07_class(area: pd.Series, income: np.ndarray, score_a: np.ndarray, score_b: np.ndarray) -> np.ndarray:
