@@ -20,6 +20,9 @@ import hashlib
 import sys
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from pipeline import ingest, schema
 from pipeline.errors import RawDataError
 from pipeline.registers import poverty_standard as ps
@@ -72,44 +75,54 @@ def hmac_pads(key: bytes) -> dict[str, bytes]:
 
 
 # --- From raw cells to typed rows -------------------------------------------------------------------------
-# Strings are what costs: the typed row is computed from the raw cells directly. Each cell is tested once for
-# being clean as it stands ("ok": digits, an exact label, printable ASCII), which nearly every cell is; only
-# the others go through clean_text (and are counted as repairs) before they are parsed.
+# Nearly every row is clean as it stands: digits, the exact labels, printable ASCII ids (plain_rows, computed
+# as the cells are read). Those rows are typed at once; only the others go through clean_text (and are
+# counted as repairs) before they are parsed.
 
-def _ok(name: str) -> str:
-    """SQL: the raw cell needs no cleaning (NULL, i.e. empty, counts as not ok and is handled apart)."""
-    column = COLUMNS[name]
-    if column.kind == "vocab":
-        return f"\"{name}\" IN (" + ", ".join(quote(label) for label in column.vocabulary) + ")"
-    if name == "household_id":
-        return f"regexp_full_match(\"{name}\", '[!-~]+')"
-    return f"regexp_full_match(\"{name}\", '[0-9]+')"
+def plain_rows(table: pa.Table) -> pa.Array:
+    """True where every cell read is clean as it stands: empty, ASCII digits, an exact vocabulary label, or
+    (the household id) printable ASCII without spaces. Vectorised in pyarrow, where the cells are read."""
+    plain = None
+    for name, column in COLUMNS.items():
+        cells = table.column(name)
+        if column.kind == "vocab":
+            ok = pc.is_in(cells, value_set=pa.array(list(column.vocabulary)))
+        elif name == "household_id":
+            ok = pc.match_substring_regex(cells, "^[!-~]+$")
+        else:
+            ok = pc.ascii_is_decimal(cells)
+        ok = pc.or_kleene(pc.is_null(cells), ok)
+        plain = ok if plain is None else pc.and_kleene(plain, ok)
+    return plain
 
 
 def _repair(name: str, kind: str) -> str:
     """SQL: 1 when cleaning changes the cell, by NFC (kind "nfc") or by spaces only ("space"), else 0."""
-    cell, ok = f"\"{name}\"", f"\"ok|{name}\""
+    cell = f"\"{name}\""
     test = f"nfc_normalize({cell}) <> {cell}" if kind == "nfc" else f"nfc_normalize({cell}) = {cell}"
     # One WHEN per test: CASE evaluates a branch's test only on the rows that reach it (OR would test every row).
-    return (f"CASE WHEN {ok} THEN 0 WHEN {cell} IS NULL THEN 0 WHEN clean_text({cell}) = {cell} THEN 0 "
-            f"WHEN {test} THEN 1 ELSE 0 END")
+    return f"CASE WHEN {cell} IS NULL THEN 0 WHEN clean_text({cell}) = {cell} THEN 0 WHEN {test} THEN 1 ELSE 0 END"
+
+
+def _repairs(kind: str) -> str:
+    """SQL: the row's cells cleaning changes, by kind; 0 at once for a plain row."""
+    return "CASE WHEN plain THEN 0 ELSE " + " + ".join(_repair(name, kind) for name in COLUMNS) + " END"
 
 
 def _text(name: str) -> str:
-    """SQL: the cleaned text of a cell ('' when empty), cleaning only what is not ok."""
-    return f"CASE WHEN \"ok|{name}\" THEN \"{name}\" ELSE coalesce(clean_text(\"{name}\"), '') END"
+    """SQL: the cleaned text of a cell ('' when empty), cleaning only rows that are not plain."""
+    return f"CASE WHEN plain THEN coalesce(\"{name}\", '') ELSE coalesce(clean_text(\"{name}\"), '') END"
 
 
 def _empty(name: str) -> str:
     """SQL: the cell is empty once cleaned (NULL, or only spaces)."""
-    return f"CASE WHEN \"ok|{name}\" THEN false WHEN \"{name}\" IS NULL THEN true ELSE clean_text(\"{name}\") = '' END"
+    return f"CASE WHEN plain THEN \"{name}\" IS NULL ELSE coalesce(clean_text(\"{name}\"), '') = '' END"
 
 
-def _number(name: str, whole: bool, cell: str | None = None, ok: str | None = None) -> str:
-    """SQL: a cell as a number: plain digits at once, else Vietnamese notation (1.500.000 / 7,5) after
-    cleaning; NULL when empty or not a number. `cell`/`ok` default to the raw cell and its ok flag."""
-    cell = cell or f"\"{name}\""
-    ok = ok or f"\"ok|{name}\""
+def _number(name: str, whole: bool, ok: str = "plain") -> str:
+    """SQL: a cell as a number: digits at once where `ok` (a plain row), else Vietnamese notation
+    (1.500.000 / 7,5) after cleaning; NULL when empty or not a number."""
+    cell = f"\"{name}\""
     pattern = WHOLE_NUMBER if whole else DECIMAL_NUMBER
     target = "BIGINT" if whole else "DOUBLE"
     text = f"replace(clean_text({cell}), '{TYPOGRAPHIC_MINUS}', '-')"
@@ -118,21 +131,20 @@ def _number(name: str, whole: bool, cell: str | None = None, ok: str | None = No
             f"AS {target}) END")
 
 
-def _vocabulary(name: str, cell: str | None = None) -> str:
+def _vocabulary(name: str) -> str:
     """SQL: the canonical code of a label; the exact label at once, else after cleaning; NULL when unknown."""
-    cell = cell or f"\"{name}\""
+    cell = f"\"{name}\""
     cases = " ".join(f"WHEN {quote(label)} THEN {_literal(code)}" for label, code in COLUMNS[name].vocabulary.items())
     return f"CASE {cell} {cases} ELSE CASE clean_text({cell}) {cases} END END"
 
 
 def typed_rows(source: str, passed: tuple[str, ...] = ()) -> str:
-    """SQL: the typed, pseudonymised rows of a relation of raw cells (`source` is a SELECT).
+    """SQL: the typed, pseudonymised rows of a relation of raw cells and their `plain` flag (`source` is a SELECT).
 
     Columns: the `passed` columns of the source as they are, line, blank (every cell read is empty), key,
     id_empty and score_a_empty (for the checks), the typed columns, nfc_repairs and space_repairs (cells
     cleaning changed, by kind).
     """
-    flags = ", ".join(f"{_ok(name)} AS \"ok|{name}\"" for name in COLUMNS)
     parts = [*passed, "line", "(" + " AND ".join(f"\"{name}\" IS NULL" for name in COLUMNS) + ") AS blank",
              _KEY_BITS.format(id=_text("household_id")) + " AS key",
              f"{_empty('household_id')} AS id_empty", f"{_empty('score_a')} AS score_a_empty"]
@@ -143,9 +155,9 @@ def typed_rows(source: str, passed: tuple[str, ...] = ()) -> str:
             parts.append(f"{_vocabulary(name)} AS \"{name}\"")
         elif name != "household_id":
             parts.append(f"{_number(name, name in WHOLE_COLUMNS)} AS \"{name}\"")
-    parts.append(" + ".join(_repair(name, "nfc") for name in COLUMNS) + " AS nfc_repairs")
-    parts.append(" + ".join(_repair(name, "space") for name in COLUMNS) + " AS space_repairs")
-    return f"SELECT {', '.join(parts)} FROM (SELECT *, {flags} FROM ({source}))"
+    parts.append(f"{_repairs('nfc')} AS nfc_repairs")
+    parts.append(f"{_repairs('space')} AS space_repairs")
+    return f"SELECT {', '.join(parts)} FROM ({source})"
 
 
 def problem_flag(year: str = "file_year", district: str = "file_district",
@@ -209,7 +221,7 @@ def checks(year: int, district: str) -> list[Check]:
 
 
 def _cleaned_number(name: str, whole: bool) -> str:
-    """_number over a cleaned cell (cleaned_rows), which is ok when it is digits."""
+    """_number over a cleaned cell (cleaned_rows): digits are read at once."""
     return _number(name, whole, ok=f"regexp_full_match(\"{name}\", '[0-9]+')")
 
 
