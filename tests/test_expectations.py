@@ -236,6 +236,7 @@ OUTSIDE = "ngoài danh mục"
 COLUMNS = suites.COLUMNS
 ROWS = suites.ROWS
 NOT_NULL = suites.NOT_NULL
+REQUIRED = suites.REQUIRED
 IN_SET = suites.IN_SET
 BETWEEN = suites.BETWEEN
 REGEX = suites.REGEX
@@ -246,27 +247,39 @@ PAIR_GREATER = "expect_column_pair_values_a_to_be_greater_than_b"
 RATES = "indicator IN (poor_rate_pct, near_poor_rate_pct)"
 
 
-def generic_breaker(expectation: dict) -> Breaker:
-    """The breaker of a generated expectation, from its kind and arguments alone."""
+def generic_breakers(expectation: dict) -> list[Breaker]:
+    """The breakers of a generated expectation, from its kind and arguments alone (each must fail it)."""
     kind, kwargs = expectation["type"], expectation["kwargs"]
     if kind == COLUMNS:
-        return EXTRA_COLUMN
+        return [EXTRA_COLUMN]
     if kind == ROWS:
-        return NO_ROWS
+        return [NO_ROWS]
     if kind == NOT_NULL:
-        return blank(kwargs["column"])
+        return [blank(kwargs["column"])]
+    if kind == REQUIRED:
+        return [blank(column) for column in kwargs["column_list"]]  # any one of them empty
     if kind == IN_SET:
         values = kwargs["value_set"]
         outside = max(values) + 1 if all(isinstance(v, int) for v in values) else OUTSIDE
-        return put(kwargs["column"], outside)
+        return [put(kwargs["column"], outside)]
     if kind == BETWEEN:
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
-        return put(kwargs["column"], low - 1 if low is not None else high + 1)
+        return [put(kwargs["column"], low - 1 if low is not None else high + 1)]
     if kind == REGEX:
-        return put(kwargs["column"], OFF_FORMAT)
+        return [put(kwargs["column"], OFF_FORMAT)]
     if kind in (UNIQUE, COMPOUND):
-        return duplicate(*kwargs.get("column_list", [kwargs.get("column")]))
+        return [duplicate(*kwargs.get("column_list", [kwargs.get("column")]))]
     raise AssertionError(f"no generic breaker for {kind}: add one")
+
+
+def generated_rule_fails_alone(context, table: str, good: pd.DataFrame, position: int, key) -> None:
+    """Each generic breaker fails the expectation at `position`; rules reading none of the changed columns pass."""
+    expectations = suites.table_expectations(table)
+    for breaker in generic_breakers(expectations[position]):
+        failing = failures(context, table, breaker.apply(good), list(range(len(expectations))))
+        assert position in failing, (key(table, expectations[position]), breaker.touches)
+        assert [key(table, expectations[i]) for i in failing
+                if breaker.touches is not None and not expectation_columns(expectations[i]) & breaker.touches] == []
 
 
 BREAKERS: dict[tuple[str, str, str], Breaker] = {
@@ -440,14 +453,16 @@ def test_good_table_passes_every_expectation(table, good, gx_context):
 @pytest.mark.parametrize(("table", "position"), GENERATED_CASES, ids=lambda v: str(v))
 def test_generated_expectation_fails_on_its_generic_breaker(table, position, good, gx_context):
     """The kind's breaker fails the expectation; rules reading none of the changed columns still pass."""
-    expectations = suites.table_expectations(table)
-    breaker = generic_breaker(expectations[position])
-    broken = breaker.apply(good[table])
-    failing = failures(gx_context, table, broken, list(range(len(expectations))))
-    assert position in failing, expectation_key(table, expectations[position])
-    outside = [expectation_key(table, expectations[i]) for i in failing
-               if breaker.touches is not None and not expectation_columns(expectations[i]) & breaker.touches]
-    assert outside == []
+    generated_rule_fails_alone(gx_context, table, good[table], position, expectation_key)
+
+
+def test_required_columns_are_one_rule_per_table_and_cover_every_required_column():
+    for table in [*schema.PROCESSED_TABLES, *schema.REGISTER_TABLES]:
+        rules = [e for e in generated(table) if e["type"] in (NOT_NULL, REQUIRED)]
+        covered = [c for e in rules for c in e["kwargs"].get("column_list", [e["kwargs"].get("column")])]
+        wanted = [c for c in suites.table_columns(table)
+                  if c in schema.CONSTRAINTS[table].columns and schema.CONSTRAINTS[table].columns[c].required]
+        assert covered == wanted and len(rules) == (1 if wanted else 0), table
 
 
 def test_business_rule_keys_are_unique():

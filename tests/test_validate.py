@@ -225,6 +225,19 @@ def test_run_without_a_processed_table_asks_for_make_data(project):
     assert not stale.exists()
 
 
+def test_an_empty_required_cell_is_named_with_its_column_alone(good):
+    bad = good["budget_figures"].copy()
+    bad.loc[3, "label"] = None  # source_row 10
+    [row] = failed(validate.validate_tables({"budget_figures": bad}, None)).to_dict("records")
+    assert row["expectation_type"] == suites.REQUIRED
+    assert row["failing_rows"] == "budget_figures.csv dòng 10 (label=trống)"
+    assert row["unexpected_count"] == 1
+    derived = good["reconciliation"].copy()
+    derived.loc[1, "status"] = None
+    [row] = failed(validate.validate_tables({"reconciliation": derived}, None)).to_dict("records")
+    assert row["failing_rows"] == "hàng 2 (finding_id=stated_total:T2022.02, status=trống)"
+
+
 def test_an_expectation_gx_cannot_evaluate_fails_and_says_why(good):
     bad = good["budget_figures"].astype({"amount_mvnd": "str"})  # a foreign file: amounts as text
     results = failed(validate.validate_tables({"budget_figures": bad}, None))

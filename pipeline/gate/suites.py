@@ -3,8 +3,8 @@
 Each table has two files in expectations/, read together as one GX suite named after the table:
 
 - <table>.generated.json: what schema.CONSTRAINTS says about the table (column set, at least one row,
-  required, vocabulary, bounds, format, keys), one expectation per fact with a generated Vietnamese
-  description. Written by `python -m pipeline expectations`; a test keeps the files equal to the schema.
+  required columns, vocabulary, bounds, format, keys), one expectation per fact (one for all the
+  required columns together) with a generated Vietnamese description. Written by `python -m pipeline expectations`; a test keeps the files equal to the schema.
 - <table>.json: the business rules, reviewed in git like code (see expectations/README.md).
 
 The JSON form is the one GX writes back (ids dropped, keys sorted, UTF-8), so a file loads and
@@ -28,6 +28,7 @@ HAND_WRITTEN_NOTE = ("Luật nghiệp vụ của bảng data/processed/{table}.p
 COLUMNS = "expect_table_columns_to_match_set"
 ROWS = "expect_table_row_count_to_be_between"
 NOT_NULL = "expect_column_values_to_not_be_null"
+REQUIRED = "expect_multicolumn_values_to_not_be_null"  # the gate's own (pipeline/gate/required.py)
 IN_SET = "expect_column_values_to_be_in_set"
 BETWEEN = "expect_column_values_to_be_between"
 REGEX = "expect_column_values_to_match_regex"
@@ -64,6 +65,9 @@ def structural_expectations(name: str) -> list[dict]:
                         f"Bảng {name} có đúng các cột của từ điển dữ liệu (pipeline/schema.py): không thiếu, không thừa")]
     if rules.nonempty:
         out.append(_expectation(ROWS, {"min_value": 1}, f"Bảng {name} có ít nhất một dòng"))
+    required = [c for c in columns if c in rules.columns and rules.columns[c].required]
+    if required:
+        out.append(required_expectation(required))
     for column in columns:
         if column in rules.columns:
             out += column_expectations(column, rules.columns[column])
@@ -71,12 +75,18 @@ def structural_expectations(name: str) -> list[dict]:
     return out
 
 
+def required_expectation(columns: list[str]) -> dict:
+    """The table's required columns are never null: one rule for all of them (GX's own rule for a single one)."""
+    if len(columns) == 1:
+        return _expectation(NOT_NULL, {"column": columns[0]}, f"{named(columns[0])} không được để trống")
+    return _expectation(REQUIRED, {"column_list": columns},
+                        f"Các cột bắt buộc không được để trống: {', '.join(named(c) for c in columns)}")
+
+
 def column_expectations(column: str, values: schema.Values) -> list[dict]:
-    """The expectations of one column's Values: required, vocabulary, bounds, format (in that order)."""
+    """The expectations of one column's vocabulary, bounds and format (in that order)."""
     name = named(column)
     out = []
-    if values.required:
-        out.append(_expectation(NOT_NULL, {"column": column}, f"{name} không được để trống"))
     if values.allowed:
         listed = ", ".join(str(v) if v != schema.EMPTY else "(rỗng)" for v in values.allowed)
         out.append(_expectation(IN_SET, {"column": column, "value_set": list(values.allowed)},

@@ -5,26 +5,27 @@ name): the structural expectations generated from pipeline/schema.py (expectatio
 and the hand-written business rules (expectations/<table>.json); see pipeline/gate/suites.py and
 expectations/README.md. So is every household-register table of schema.REGISTER_TABLES (written by
 `python -m pipeline registers`) when data/raw/registers holds register files or the tables are present.
-This is the only module that imports great_expectations, so a GX upgrade touches one file.
+This module and pipeline/gate/required.py (the gate's one expectation of its own) are the only ones
+that import great_expectations, so a GX upgrade touches two files.
 
 The gate is strict: if any expectation fails, validation_results.parquet is deleted (a stale
 pass must never be trusted) and ValidationFailed lists table, expectation, column and the
 failing raw-file rows (`source_file` dòng `source_row`).
 
 Why it is fast (measured in expectations/README.md): all tables share one in-memory context whose
-data source holds every table's asset; each frame is loaded into GX once (GX fingerprints the whole
-frame at load) and validated with the cheapest result format that decides it (BOOLEAN_ONLY; BASIC
+data source holds every table's asset; each frame is loaded into GX once, without GX's fingerprint of
+every cell, and validated with the cheapest result format that decides it (BOOLEAN_ONLY; BASIC
 where a `mostly` rule needs its counts); only expectations that failed run again in COMPLETE format,
 to name their rows. Expectations with a row_condition, and column rules on a column with missing
 values, run on a frame of just the columns they read, since GX copies the whole frame's selected rows
-for every metric of such a domain. Data Docs are rendered once,
-from the results put into the context's store.
+for every metric of such a domain. Data Docs are rendered once, from the results put into the
+context's store.
 
 Large tables (schema.CONSTRAINTS partition_by, more rows than PARTITION_ROWS) are validated a
 partition at a time (pipeline/gate/partitions.py): row-wise expectations on each partition, their
 outcomes combined into one result per expectation (counts summed, `mostly` decided on the sums,
-failing rows listed across partitions); expectations about the whole table (keys, row count, a
-column's mean) on one frame of only the columns they read.
+failing rows listed across partitions); expectations about the whole table (keys, the row count)
+on one frame of only the columns they read.
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 
 with warnings.catch_warnings():
     # GX 1.24 imports the stdlib's deprecated sre_constants; that warning is GX's, not the user's.
@@ -73,12 +75,29 @@ with warnings.catch_warnings():
 from pipeline import atomic, paths, schema  # noqa: E402
 from pipeline.errors import PipelineError, ValidationFailed  # noqa: E402
 from pipeline.gate import partitions, suites  # noqa: E402
+from pipeline.gate import required  # noqa: E402,F401 - registers the gate's own expectation with GX
 from pipeline.gate.suites import expectation_column, read_suite_json  # noqa: E402
 
 # GX fingerprints every pandas batch smaller than HASH_THRESHOLD bytes (pandas' hash of every cell) for a batch
 # marker on the Data Docs page: ≈ 0,5 s for the province's register_households, ≈ 15 s at national size, spent on
 # every partition. The run log already holds the sha256 of every table it read, so the gate asks for none.
 pandas_execution_engine.HASH_THRESHOLD = 0
+
+
+def _arrow_memory_pool() -> pa.MemoryPool:
+    """jemalloc (the system allocator where a pyarrow build has none) for the arrow buffers the gate reads.
+
+    Measured on the 2-core project machine: with arrow's default allocator (mimalloc) reading
+    register_households and making its frame spends ≈ 1,6 s in the kernel, returning and taking back
+    pages; with jemalloc ≈ 0,3 s, and the same bytes.
+    """
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return pa.system_memory_pool()
+
+
+pa.set_memory_pool(_arrow_memory_pool())
 
 # Name of the table this module writes; it is an output of the gate, never validated itself.
 RESULTS_TABLE = "validation_results"
@@ -88,9 +107,9 @@ RESULT_DTYPES = {c: dtype for c, (dtype, _) in schema.GATE_TABLES[RESULTS_TABLE]
 PROVENANCE_COLUMNS = ("source_file", "source_row", "source_rows")
 # Failing rows listed per expectation before "… và N dòng khác".
 MAX_LISTED_ROWS = 10
-# Rows above which a table with partition_by columns is validated a partition at a time. Measured on the
-# province's register_households ×8 (6,4 M rows, expectations/README.md): ≈ 2 M-row partitions keep the
-# gate's memory flat while GX's fixed cost per partition stays small next to the rows it checks.
+# Rows above which a table with partition_by columns is validated a partition at a time, and the most rows a
+# partition holds. Measured on register_households ×8 (6,4 M rows, expectations/README.md): peak 2,2 GB with
+# 2 M-row partitions, 1,9 GB with 1 M rows but 30 % slower (GX's fixed cost per partition), 3,4 GB whole.
 PARTITION_ROWS = 2_000_000
 # Fixed run identity so Data Docs paths and contents do not change from run to run.
 RUN_NAME = "validation"
@@ -106,8 +125,8 @@ COUNTED = {"result_format": "BASIC"}
 # is judged alone, or the rule is about the columns every partition has). Any other type, or a `mostly`
 # rule that is not a single-column map, is checked on the whole table.
 ROW_WISE = frozenset({
-    "expect_table_columns_to_match_set", "expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set",
-    "expect_column_values_to_be_between", "expect_column_values_to_match_regex",
+    "expect_table_columns_to_match_set", suites.REQUIRED, "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_in_set", "expect_column_values_to_be_between", "expect_column_values_to_match_regex",
     "expect_column_pair_values_to_be_equal", "expect_column_pair_values_a_to_be_greater_than_b",
 })
 COLUMN_MAP = frozenset({"expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set",
@@ -187,7 +206,7 @@ def new_context():
 
 
 def _validator(context, name: str, frame: pd.DataFrame) -> Validator:
-    """GX's validator of one frame, loaded once (GX fingerprints the whole frame when it loads a batch).
+    """GX's validator of one frame, which loads it once for all the suites run on it.
 
     It is the validator ValidationDefinition.run uses; a Batch's own validate() loads the frame again
     on every call.
@@ -241,10 +260,6 @@ class TableRun:
     gx_key: ValidationResultIdentifier
     gx_result: ExpectationSuiteValidationResult
     partitions: int
-
-    @property
-    def passed(self) -> bool:
-        return all(row["success"] for row in self.rows)
 
 
 def validate_tables(tables: dict[str, pd.DataFrame | Path], data_docs_dir: Path | None,
@@ -323,6 +338,7 @@ def _check_partitions(context, name: str, path: Path, batches: list[partitions.B
         late = sorted(i for i in unnamed if found[i].result.success and found[i].result.result.get("unexpected_count"))
         if late:
             found.update(_name_failing_rows(context, name, partitions.read_batch(path, batch), expectations, late))
+            partitions.free_memory()
     if whole:
         columns = list(dict.fromkeys([*provenance_columns(name),
                                       *(c for i in whole for c in suites.columns_read(expectations[i]))]))
@@ -432,7 +448,9 @@ def _outcome(name: str, frame: pd.DataFrame, expectation: dict, result: Expectat
     if not items:
         return Outcome(result, [], 0)
     columns = [c for c in expectation_column(expectation["kwargs"]).split(",") if c]
-    return Outcome(result, [_describe_row(name, frame, columns, item) for item in items[:MAX_LISTED_ROWS]], len(items))
+    only_missing = expectation["type"] == suites.REQUIRED  # of a dozen required columns, name the empty ones
+    listed = [_describe_row(name, frame, columns, item, only_missing) for item in items[:MAX_LISTED_ROWS]]
+    return Outcome(result, listed, len(items))
 
 
 # ---------------------------------------------------------------- partitions -> one result
@@ -584,12 +602,15 @@ def _describe_failure(outcome: Outcome) -> str:
     return _describe_observed(outcome.result.result or {})
 
 
-def _describe_row(name: str, df: pd.DataFrame, columns: list[str], item: Any) -> str:
+def _describe_row(name: str, df: pd.DataFrame, columns: list[str], item: Any, only_missing: bool = False) -> str:
     """'budget_figures.csv dòng 12 (amount_mvnd=-5.0)'.
 
     Derived tables have no raw line: 'hàng 3 (finding_id=…, status=ok)', the 1-based position
     plus the table's first column, which names the row (finding_id, file, table, …).
+    With only_missing, of the rule's columns only the empty ones are shown ('(label=trống)').
     """
+    if only_missing:
+        columns = [c for c in columns if _missing(item.get(c) if isinstance(item, dict) else df.at[item, c])]
     if isinstance(item, dict):
         where = _provenance_text({c: item.get(c) for c in provenance_columns(name)})
         values = {c: item.get(c) for c in columns}
@@ -607,10 +628,12 @@ def _provenance_text(provenance: dict) -> str:
     return f"{file} dòng {_value_text(line)}"
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
 def _value_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "trống"
-    return str(value)
+    return "trống" if _missing(value) else str(value)
 
 
 def _describe_observed(details: dict) -> str:
