@@ -456,6 +456,12 @@ def test_generated_expectation_fails_on_its_generic_breaker(table, position, goo
     generated_rule_fails_alone(gx_context, table, good[table], position, expectation_key)
 
 
+def test_the_gate_s_own_required_columns_expectation_is_registered_under_the_suites_name():
+    from pipeline.gate import required
+
+    assert required.ExpectMulticolumnValuesToNotBeNull.expectation_type == REQUIRED
+
+
 def test_required_columns_are_one_rule_per_table_and_cover_every_required_column():
     for table in [*schema.PROCESSED_TABLES, *schema.REGISTER_TABLES]:
         rules = [e for e in generated(table) if e["type"] in (NOT_NULL, REQUIRED)]

@@ -23,8 +23,6 @@ from great_expectations.expectations.metrics.map_metric_provider import (
 from great_expectations.render import LegacyRendererType, RenderedStringTemplateContent
 from great_expectations.render.renderer.renderer import renderer
 
-from pipeline.gate.suites import REQUIRED
-
 METRIC = "multicolumn_values.not_null"
 
 
@@ -39,7 +37,7 @@ class MulticolumnValuesNotNull(MulticolumnMapMetricProvider):
         return column_list.notna().all(axis=1)
 
 
-class ExpectMulticolumnValuesToNotBeNull(MulticolumnMapExpectation):  # GX names its type REQUIRED from the class
+class ExpectMulticolumnValuesToNotBeNull(MulticolumnMapExpectation):  # GX's type name: suites.REQUIRED
     """Expect no null in any of the columns of column_list, in every row.
 
     ignore_row_if is "never": the rows with missing values are exactly what this checks.
