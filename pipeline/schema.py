@@ -549,8 +549,9 @@ REGISTER_TABLES: dict[str, dict[str, tuple[str, str]]] = {
 
 # --- Structured constraints of the processed tables ------------------------------------------------------------
 # What every value of a processed column must satisfy besides its dtype, which conform() below enforces when a
-# stage writes the table. The GX gate turns each fact into one expectation (pipeline/gate/suites.py writes them to
-# expectations/<table>.generated.json, `python -m pipeline expectations`); docs/data_dictionary.md lists them.
+# stage writes the table. The GX gate turns each fact into one expectation, all the required columns of a table
+# into one (pipeline/gate/suites.py writes them to expectations/<table>.generated.json, `python -m pipeline
+# expectations`); docs/data_dictionary.md lists them.
 # Rules that relate columns, hold under a condition, tolerate a share of rows or look at the whole table's
 # values (a total equals its parts, a rate lies in 0–100, identity gaps are 0, the anomaly share) are business
 # rules: they stay hand-written in expectations/<table>.json.

@@ -101,8 +101,8 @@ def stages(year: str = "2022", also_year: str = "2021", district: str = "181") -
 
 
 # After the full run, one district's register is corrected (one household removed) and the stages run
-# again: the per-file register cache, the gate's per-table records and the per-report run records make
-# this a measure of what a district's correction costs. An edited sample needs a real key (register.py).
+# again: the per-file register cache and the per-report run records make this a measure of what a
+# district's correction costs (the gate checks every table again: it keeps nothing between runs). An edited sample needs a real key (register.py).
 BENCH_PSEUDONYM_KEY = "bench-only-key-not-secret-0123456789"
 HOUSEHOLD_ID_HEADER = "Mã hộ"
 
