@@ -1,4 +1,4 @@
-"""Command line: python -m pipeline <build|registers|validate|render|render-all|check-params|dictionary> [...].
+"""Command line: python -m pipeline <build|registers|validate|render|render-all|check-params|dictionary|expectations>.
 
 Make calls these. Each command is one stage of the run log (reports/run_log.jsonl); on a
 PipelineError it prints one readable paragraph (no traceback) and exits non-zero.
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--year", required=True)
     check.add_argument("--district", default="")
     sub.add_parser("dictionary", help="write docs/data_dictionary.md from pipeline/schema.py")
+    sub.add_parser("expectations", help="write the generated GX suites expectations/*.generated.json from pipeline/schema.py")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline import dictionary
 
             dictionary.write()
+        elif args.command == "expectations":
+            from pipeline.gate import validate
+
+            validate.write_generated_suites()
     except PipelineError as err:
         print(f"LỖI / ERROR: {err}", file=sys.stderr)
         return err.exit_code

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from pipeline import paths
-from pipeline.schema import GATE_TABLES, PROCESSED_TABLES, RAW_TABLES, REGISTER_RAW, REGISTER_TABLES
+from pipeline.schema import (CONSTRAINTS, EMPTY, FORMATS, GATE_TABLES, PROCESSED_TABLES, RAW_TABLES, REGISTER_RAW,
+                             REGISTER_TABLES, TableRules, Values)
 
 
 def render() -> str:
@@ -18,7 +19,10 @@ def render() -> str:
             kind = c.kind + (": " + ", ".join(f"{k or '(trống)'} → {v}" for k, v in c.vocabulary.items()) if c.vocabulary else "")
             out.append(f"| {c.header} | `{c.name}` | {kind} | {'yes' if c.required else 'no'} | {c.description} |")
         out.append("")
-    out += ["## Processed tables (data/processed/<table>.parquet)", ""]
+    out += ["## Processed tables (data/processed/<table>.parquet)", "",
+            "The `rules` column lists what every value must satisfy besides its dtype (schema.CONSTRAINTS); the GX "
+            "gate checks each as one expectation (expectations/<table>.generated.json, `python -m pipeline "
+            "expectations`), next to the business rules of expectations/<table>.json.", ""]
     for name, columns in {**PROCESSED_TABLES, **GATE_TABLES}.items():
         out += _processed_table(name, columns)
     out += _register_section()
@@ -26,9 +30,41 @@ def render() -> str:
 
 
 def _processed_table(name: str, columns: dict[str, tuple[str, str]]) -> list[str]:
-    out = [f"### {name}", "", "| column | dtype | meaning |", "|---|---|---|"]
-    out += [f"| `{col}` | {dtype} | {meaning} |" for col, (dtype, meaning) in columns.items()]
+    rules = CONSTRAINTS.get(name)
+    if rules is None:  # the gate's own output: not validated
+        out = [f"### {name}", "", "| column | dtype | meaning |", "|---|---|---|"]
+        return out + [f"| `{col}` | {dtype} | {meaning} |" for col, (dtype, meaning) in columns.items()] + [""]
+    out = [f"### {name}", "", table_rules_text(rules), "", "| column | dtype | rules | meaning |", "|---|---|---|---|"]
+    out += [f"| `{col}` | {dtype} | {values_text(rules.columns.get(col))} | {meaning} |"
+            for col, (dtype, meaning) in columns.items()]
     return out + [""]
+
+
+def table_rules_text(rules: TableRules) -> str:
+    """'Keys: a; b + c. At least one row. Validated in partitions of review_year, district_code when large.'"""
+    keys = "; ".join(" + ".join(key) for key in rules.keys) or "—"
+    text = f"Keys (unique): {keys}. " + ("At least one row." if rules.nonempty else "May be empty.")
+    if rules.partition_by:
+        text += f" Large tables are validated in partitions of {', '.join(rules.partition_by)}."
+    return text
+
+
+def values_text(values: Values | None) -> str:
+    """'required; one of: a, b, (empty); 2021–2025; format sha256' — empty when the column has no rule."""
+    if values is None:
+        return ""
+    parts = ["required"] if values.required else []
+    if values.allowed:
+        parts.append("one of: " + ", ".join("(empty)" if v == EMPTY else str(v) for v in values.allowed))
+    if values.low is not None and values.high is not None:
+        parts.append(f"{values.low}–{values.high}")
+    elif values.low is not None:
+        parts.append(f"≥ {values.low}")
+    elif values.high is not None:
+        parts.append(f"≤ {values.high}")
+    if values.pattern:
+        parts.append(f"format {values.pattern}: `{FORMATS[values.pattern][0]}`")
+    return "; ".join(parts).replace("|", "\\|")
 
 
 def _register_section() -> list[str]:

@@ -547,6 +547,242 @@ REGISTER_TABLES: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+# --- Structured constraints of the processed tables ------------------------------------------------------------
+# What every value of a processed column must satisfy besides its dtype, which conform() below enforces when a
+# stage writes the table. The GX gate turns each fact into one expectation, all the required columns of a table
+# into one (pipeline/gate/suites.py writes them to expectations/<table>.generated.json, `python -m pipeline
+# expectations`); docs/data_dictionary.md lists them.
+# Rules that relate columns, hold under a condition, tolerate a share of rows or look at the whole table's
+# values (a total equals its parts, a rate lies in 0–100, identity gaps are 0, the anomaly share) are business
+# rules: they stay hand-written in expectations/<table>.json.
+
+PROJECT_CODES = tuple(f"DA{i}" for i in range(1, 8))     # the programme's 7 projects (QĐ 90/QĐ-TTg)
+SUBPROJECT_CODES = ("TDA1", "TDA2", "TDA3")
+DISTRICT_TYPES = ("thành phố", "huyện")
+RATE_GROUPS = ("poor", "near_poor")                       # poverty_rate_checks.group
+RECONCILIATION_KINDS = ("stated_total_vs_lines", "total_vs_breakdown", "repeated_figure", "poor_district_scope")
+RECONCILIATION_STATUSES = ("match", "gap", "undeterminable", "warning")
+PROGRAMME_YEARS = (2021, 2025)    # first and last year of the programme: budget, plan and policy figures
+SERIES_YEARS = (2015, 2025)       # poverty series back to the 2015 baseline of QĐ 59/2015
+EMPTY = ""                        # an optional text cell that was left empty (never null)
+
+
+@dataclass(frozen=True)
+class Values:
+    """What every value of one processed column satisfies (beyond its dtype, which conform enforces).
+
+    required: never null (NaN). Not used on int64 and bool columns: they cannot hold nulls at all.
+    allowed: the vocabulary, the only values the column holds (EMPTY among them when it may be left empty).
+    low/high: inclusive bounds. pattern: a key of FORMATS, the regular expression the text matches.
+    """
+
+    required: bool = False
+    allowed: tuple = ()
+    low: int | float | None = None
+    high: int | float | None = None
+    pattern: str = ""
+
+
+@dataclass(frozen=True)
+class TableRules:
+    """The table-wide facts: per-column Values, keys (each one column or a combination, unique over all rows),
+    whether the table always has rows, and the columns whose value groups split a large table into partitions
+    for the gate (read a group at a time, so memory does not grow with the country's size)."""
+
+    columns: dict[str, Values]
+    keys: tuple[tuple[str, ...], ...] = ()
+    nonempty: bool = True
+    partition_by: tuple[str, ...] = ()
+
+
+def _district_list_regex(codes: tuple[str, ...]) -> str:
+    """';'-separated district codes, or empty (plan_targets.district_codes)."""
+    code = "(?:" + "|".join(codes) + ")"
+    return f"^(?:{code}(?:;{code})*)?$"
+
+
+_REGISTER_FILE = r"[0-9]{4}/ho_[0-9]{3}_[0-9]{4}\.(?:csv|xlsx)"
+# Text formats: name -> (regular expression, what it means in Vietnamese, for the expectation's description).
+FORMATS: dict[str, tuple[str, str]] = {
+    "slug": (r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "chỉ gồm chữ thường không dấu, số và dấu gạch nối (dùng làm tên tệp)"),
+    "district_list": (_district_list_regex(REGISTER_DISTRICT_CODES),
+                      "là các mã huyện GSO cách nhau bởi dấu ';', hoặc rỗng"),
+    "sha256": (r"^[0-9a-f]{64}$", "là mã băm SHA-256: 64 ký tự thập lục phân viết thường"),
+    # 16 = KEY_HEX_DIGITS of pipeline/registers/stage.py, which writes the key (a test keeps the two equal).
+    "household_key": (r"^[0-9a-f]{16}$", "là 16 chữ số thập lục phân (mã hộ đã mã hóa), không bao giờ là mã hộ gốc"),
+    "register_file": (rf"^registers/{_REGISTER_FILE}$", "có dạng registers/<năm>/ho_<mã huyện>_<năm>.csv hoặc .xlsx"),
+    "register_input": (rf"^registers/(?:{_REGISTER_FILE}|SYNTHETIC\.json)$",
+                       "là một sổ hộ registers/<năm>/ho_<mã huyện>_<năm>.csv|xlsx hoặc registers/SYNTHETIC.json"),
+}
+
+# Vietnamese names of processed columns that no raw header names (a raw column's label is its header).
+LABELS_VI = {
+    "source_file": "Tệp nguồn", "source_row": "Dòng trong tệp nguồn", "source_rows": "Các dòng trong tệp nguồn",
+    "district_slug": "Tên tệp (slug)", "total_mvnd": "Tổng các nguồn (triệu đồng)",
+    "central_mvnd": "Ngân sách trung ương (triệu đồng)", "local_mvnd": "Ngân sách địa phương (triệu đồng)",
+    "other_mvnd": "Huy động khác (triệu đồng)", "sources_sum_mvnd": "Tổng các nguồn đã nêu (triệu đồng)",
+    "group": "Nhóm hộ", "count_hh": "Số hộ của nhóm", "total_hh": "Tổng số hộ",
+    "stated_rate_pct": "Tỷ lệ nêu trong nguồn (%)", "computed_rate_pct": "Tỷ lệ tính lại (%)",
+    "diff_pp": "Chênh lệch (điểm %)", "finding_id": "Mã phát hiện", "check_kind": "Loại đối chiếu",
+    "subject": "Nội dung đối chiếu", "status": "Kết quả", "file": "Tệp", "sha256": "Mã băm SHA-256",
+    "bytes": "Kích thước (byte)", "table": "Bảng gốc", "rows_found": "Số dòng tìm thấy",
+    "document_amounts_covered": "Số khoản tiền có dòng tương ứng",
+    "household_key": "Mã hộ đã mã hóa", "expected_class": "Phân loại theo chuẩn",
+    "expected_score_b": "Điểm B theo số chỉ số thiếu hụt", "rule": "Quy tắc kiểm tra", "column": "Cột của sổ hộ",
+    "detail": "Chi tiết", "indicator_name": "Tên chỉ số", "households": "Số hộ", "poor_hh": "Số hộ nghèo",
+    "near_poor_hh": "Số hộ cận nghèo", "average_hh": "Số hộ có mức sống trung bình",
+    "anomaly_hh": "Số hộ có phát hiện kiểm tra", "af_poor_hh": "Số hộ nghèo đa chiều (Alkire–Foster)",
+    "deprived_poor_hh": "Số hộ nghèo thiếu hụt chỉ số", "deprived_near_poor_hh": "Số hộ cận nghèo thiếu hụt chỉ số",
+    "censored_hh": "Số hộ thiếu hụt chỉ số và nghèo đa chiều", "previous_year": "Năm rà soát đầu kỳ",
+    "poor_start": "Hộ nghèo đầu kỳ", "poor_stayed": "Hộ vẫn nghèo", "poor_to_near_poor": "Hộ nghèo thành cận nghèo",
+    "poor_exited": "Hộ thoát nghèo", "poor_left": "Hộ nghèo giảm khác", "near_poor_to_poor": "Hộ cận nghèo thành nghèo",
+    "re_poor": "Hộ tái nghèo", "new_poor": "Hộ nghèo phát sinh mới", "new_household_poor": "Hộ nghèo tăng khác",
+    "poor_end": "Hộ nghèo cuối kỳ", "near_poor_start": "Hộ cận nghèo đầu kỳ", "near_poor_stayed": "Hộ vẫn cận nghèo",
+    "near_poor_exited": "Hộ thoát cận nghèo", "near_poor_left": "Hộ cận nghèo giảm khác",
+    "above_to_near_poor": "Hộ trên chuẩn thành cận nghèo", "new_household_near_poor": "Hộ cận nghèo tăng khác",
+    "near_poor_end": "Hộ cận nghèo cuối kỳ", "kind": "Loại tệp", "rows": "Số dòng dữ liệu",
+}
+
+
+def column_label(column: str) -> str:
+    """The Vietnamese name users read for a processed column: LABELS_VI, else the raw header of that name."""
+    if column in LABELS_VI:
+        return LABELS_VI[column]
+    for table in (*RAW_TABLES.values(), REGISTER_RAW):
+        for raw in table.columns:
+            if raw.name == column:
+                return raw.header
+    raise KeyError(f"no Vietnamese label for column {column!r}: add it to schema.LABELS_VI")
+
+
+_REQUIRED = Values(required=True)
+_PROVENANCE = {"source_file": _REQUIRED, "source_row": Values(low=2)}  # line 1 of a raw file is its header
+_NONNEGATIVE = Values(low=0)
+_REQUIRED_NONNEGATIVE = Values(required=True, low=0)
+_PROGRAMME_YEAR = Values(low=PROGRAMME_YEARS[0], high=PROGRAMME_YEARS[1])
+_SERIES_YEAR = Values(low=SERIES_YEARS[0], high=SERIES_YEARS[1])
+_REVIEW_YEAR = Values(low=REGISTER_YEARS[0], high=REGISTER_YEARS[-1])
+_DISTRICT = Values(required=True, allowed=REGISTER_DISTRICT_CODES)
+_DISTRICT_OR_EMPTY = Values(allowed=(*REGISTER_DISTRICT_CODES, EMPTY))
+_DISTRICT_OR_PROVINCE_CODE = Values(required=True, allowed=(*REGISTER_DISTRICT_CODES, PROVINCE_CODE))
+_PROJECT_OR_EMPTY = Values(allowed=(*PROJECT_CODES, EMPTY))
+_SUBPROJECT_OR_EMPTY = Values(allowed=(*SUBPROJECT_CODES, EMPTY))
+_FUNDING = Values(required=True, allowed=tuple(FUNDING_SOURCES.values()))
+_QUALIFIER = Values(required=True, allowed=tuple(QUALIFIERS.values()))
+_STANDARD = Values(required=True, allowed=tuple(POVERTY_STANDARDS.values()))
+_CLASS = Values(required=True, allowed=tuple(HOUSEHOLD_CLASSES.values()))
+_HOUSEHOLD_KEY = Values(required=True, pattern="household_key")
+_REGISTER_PROVENANCE = {"source_file": Values(required=True, pattern="register_file"), "source_row": Values(low=2)}
+_FLOW_COUNTS = ("poor_start", "poor_stayed", "poor_to_near_poor", "poor_exited", "poor_left", "near_poor_to_poor",
+                "re_poor", "new_poor", "new_household_poor", "poor_end", "near_poor_start", "near_poor_stayed",
+                "near_poor_exited", "near_poor_left", "above_to_near_poor", "new_household_near_poor", "near_poor_end")
+
+CONSTRAINTS: dict[str, TableRules] = {
+    "districts": TableRules({
+        "district_code": _DISTRICT, "district_name": _REQUIRED,
+        "district_type": Values(required=True, allowed=DISTRICT_TYPES),
+        "district_slug": Values(required=True, pattern="slug"),
+        "n_communes": _NONNEGATIVE, "n_towns": _NONNEGATIVE, "n_wards": _NONNEGATIVE,
+        "source_codes": _REQUIRED, "source_poor_flags": _REQUIRED, **_PROVENANCE,
+    }, keys=(("district_code",), ("district_name",), ("district_slug",))),
+    "projects": TableRules({
+        "project_code": Values(required=True, allowed=PROJECT_CODES), "subproject_code": _SUBPROJECT_OR_EMPTY,
+        "name": _REQUIRED, **_PROVENANCE,
+    }, keys=(("project_code", "subproject_code"),)),
+    "budget_figures": TableRules({
+        "year": _PROGRAMME_YEAR, "line_id": _REQUIRED, "parent_id": _REQUIRED, "project_code": _PROJECT_OR_EMPTY,
+        "subproject_code": _SUBPROJECT_OR_EMPTY, "label": _REQUIRED, "district_code": _DISTRICT_OR_EMPTY,
+        "funding_source": _FUNDING,
+        "capital_type": Values(required=True, allowed=tuple(LINE_CAPITAL_TYPES.values())),
+        "amount_mvnd": _REQUIRED_NONNEGATIVE, "period": _REQUIRED, **_PROVENANCE,
+    }, keys=(("line_id", "funding_source"),)),
+    "budget_lines": TableRules({
+        "year": _PROGRAMME_YEAR, "line_id": _REQUIRED, "parent_id": _REQUIRED, "project_code": _PROJECT_OR_EMPTY,
+        "subproject_code": _SUBPROJECT_OR_EMPTY, "label": _REQUIRED, "district_code": _DISTRICT_OR_EMPTY,
+        "capital_type": Values(required=True, allowed=tuple(LINE_CAPITAL_TYPES.values())), "period": _REQUIRED,
+        **{c: _NONNEGATIVE for c in ("total_mvnd", "central_mvnd", "local_mvnd", "other_mvnd", "sources_sum_mvnd")},
+        "source_file": _REQUIRED, "source_rows": _REQUIRED,
+    }, keys=(("line_id",),)),
+    "budget_stated_totals": TableRules({
+        "year": _PROGRAMME_YEAR, "total_id": _REQUIRED, "node_id": _REQUIRED, "label": _REQUIRED,
+        "funding_source": _FUNDING,
+        "capital_type": Values(required=True, allowed=tuple(TOTAL_CAPITAL_TYPES.values())),
+        "amount_mvnd": _REQUIRED_NONNEGATIVE, **_PROVENANCE,
+    }, keys=(("total_id",),)),
+    "policy_results": TableRules({
+        "year": _PROGRAMME_YEAR, "indicator_id": _REQUIRED, "policy_area": _REQUIRED, "indicator": _REQUIRED,
+        "target_group": _REQUIRED, "value": _REQUIRED_NONNEGATIVE, "unit": _REQUIRED, "qualifier": _QUALIFIER,
+        "period": _REQUIRED, **_PROVENANCE,
+    }, keys=(("indicator_id",),)),
+    "plan_targets": TableRules({
+        "year": _PROGRAMME_YEAR, "target_id": _REQUIRED, "project_code": _PROJECT_OR_EMPTY,
+        "subproject_code": _SUBPROJECT_OR_EMPTY, "indicator": _REQUIRED, "value": _REQUIRED_NONNEGATIVE, "unit": _REQUIRED,
+        "qualifier": _QUALIFIER, "district_codes": Values(pattern="district_list"), **_PROVENANCE,
+    }, keys=(("target_id",),)),
+    "poverty_series": TableRules({
+        "series_id": _REQUIRED, "year": _SERIES_YEAR, "standard": _STANDARD,
+        "indicator": Values(required=True, allowed=tuple(POVERTY_INDICATORS.values())), "value": _REQUIRED_NONNEGATIVE,
+        "unit": _REQUIRED, "value_kind": Values(required=True, allowed=tuple(VALUE_KINDS.values())),
+        "source": _REQUIRED, "confidence": Values(required=True, allowed=tuple(CONFIDENCE.values())),
+        **_PROVENANCE,
+    }, keys=(("series_id",),)),
+    "poverty_rate_checks": TableRules({
+        "year": _SERIES_YEAR, "standard": _STANDARD, "group": Values(required=True, allowed=RATE_GROUPS),
+        "count_hh": _REQUIRED_NONNEGATIVE, "total_hh": _REQUIRED_NONNEGATIVE, "stated_rate_pct": _REQUIRED, "computed_rate_pct": _REQUIRED,
+        "diff_pp": _REQUIRED, "source": _REQUIRED,
+    }),
+    "reconciliation": TableRules({
+        "finding_id": _REQUIRED, "year": _SERIES_YEAR,
+        "check_kind": Values(required=True, allowed=RECONCILIATION_KINDS), "subject": _REQUIRED,
+        "funding_source": Values(allowed=(*FUNDING_SOURCES.values(), EMPTY)),
+        "capital_type": Values(allowed=(*CAPITAL_TYPE_LABELS, EMPTY)),
+        "status": Values(required=True, allowed=RECONCILIATION_STATUSES),
+    }, keys=(("finding_id",),)),
+    "raw_inputs": TableRules({
+        "file": _REQUIRED, "sha256": Values(required=True, pattern="sha256"), "bytes": _NONNEGATIVE,
+    }, keys=(("file",),)),
+    "transcription_check": TableRules({
+        "table": _REQUIRED, "rows_found": _NONNEGATIVE, "document_amounts_covered": _NONNEGATIVE,
+    }, keys=(("table",),)),
+    "register_households": TableRules({
+        "household_key": _HOUSEHOLD_KEY, "review_year": _REVIEW_YEAR, "district_code": _DISTRICT,
+        "commune_code": _REQUIRED, "area": Values(required=True, allowed=tuple(REGISTER_AREAS.values())),
+        "recorded_class": _CLASS, "standard": _STANDARD, "expected_class": _CLASS,
+        "expected_score_b": Values(allowed=tuple(range(0, 10 * len(REGISTER_INDICATORS) + 1, 10))),
+        **_REGISTER_PROVENANCE,
+    }, keys=(("source_file", "source_row"),), partition_by=("review_year", "district_code")),
+    "register_audit": TableRules({
+        "review_year": _REVIEW_YEAR, "district_code": _DISTRICT, "commune_code": _REQUIRED,
+        "household_key": _HOUSEHOLD_KEY, **_REGISTER_PROVENANCE,
+        "rule": Values(required=True, allowed=tuple(AUDIT_RULES)),
+        "column": Values(required=True, allowed=tuple(c.header for c in REGISTER_RAW.columns if c.kind != "personal")),
+        "detail": _REQUIRED,
+    }, keys=(("source_file", "source_row", "rule", "column"),), nonempty=False),
+    "district_poverty": TableRules({
+        "review_year": _REVIEW_YEAR, "district_code": _DISTRICT_OR_PROVINCE_CODE, "standard": _REQUIRED,
+        "households": Values(low=1),
+        **{c: _NONNEGATIVE for c in ("poor_hh", "near_poor_hh", "average_hh", "anomaly_hh", "af_poor_hh")},
+    }, keys=(("review_year", "district_code"),)),
+    "district_deprivation": TableRules({
+        "review_year": _REVIEW_YEAR, "district_code": _DISTRICT_OR_PROVINCE_CODE,
+        "indicator": Values(required=True, allowed=tuple(REGISTER_INDICATORS)),
+        "indicator_name": Values(required=True, allowed=tuple(REGISTER_INDICATORS.values())),
+        "households": Values(low=1),
+        **{c: _NONNEGATIVE for c in ("deprived_poor_hh", "deprived_near_poor_hh", "censored_hh")},
+    }, keys=(("review_year", "district_code", "indicator"),)),
+    "district_flows": TableRules({
+        "previous_year": Values(low=REGISTER_YEARS[0], high=REGISTER_YEARS[-2]),
+        "review_year": Values(low=REGISTER_YEARS[1], high=REGISTER_YEARS[-1]),
+        "district_code": _DISTRICT_OR_PROVINCE_CODE, **{c: _NONNEGATIVE for c in _FLOW_COUNTS},
+    }, keys=(("previous_year", "review_year", "district_code"),), nonempty=False),
+    "register_inputs": TableRules({
+        "file": Values(required=True, pattern="register_input"),
+        "kind": Values(required=True, allowed=tuple(REGISTER_INPUT_KINDS)),
+        "sha256": Values(required=True, pattern="sha256"), "bytes": Values(low=1), "rows": _NONNEGATIVE,
+    }, keys=(("file",),)),
+}
+
+
 def conform(name: str, frame):
     """Exactly the data dictionary's columns for a processed table, in its order and with its dtypes.
 

@@ -1,4 +1,5 @@
-"""The GX gate as users meet it: tidy results, failure messages naming raw rows, run() on a temp project."""
+"""The GX gate as users meet it: tidy results, failure messages naming raw rows, run() on a temp project,
+large tables validated in partitions with the same results as whole."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +11,10 @@ import pandas as pd
 import pytest
 
 from pipeline import paths, schema
-from pipeline.gate import validate
+from pipeline.gate import partitions, suites, validate
 from pipeline.errors import PipelineError, ValidationFailed
 from tests.test_expectations import good_tables
+from tests.test_register_suites import tables  # noqa: F401 - the synthetic register tables fixture
 
 
 def failed(results: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +105,7 @@ def test_unknown_table_is_refused(good):
 
 
 def test_suite_without_vietnamese_description_is_refused(tmp_path):
-    data = json.loads(validate.suite_path("projects").read_text(encoding="utf-8"))
+    data = json.loads(suites.generated_path("projects").read_text(encoding="utf-8"))
     del data["expectations"][-1]["meta"]["description_vi"]
     path = tmp_path / "projects.json"
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -188,16 +190,12 @@ def test_run_writes_results_and_data_docs_when_all_pass(project, capsys):
     assert (results["description"] != "").all()
     out = capsys.readouterr().out
     n = len(schema.PROCESSED_TABLES)
-    assert out == f"Great Expectations: kiểm định {n} bảng, dùng lại kết quả 0 bảng (validated {n}, reused 0).\n" \
-                  f"Great Expectations: {len(results)} kỳ vọng trên {n} bảng đều đạt. " \
+    assert out == f"Great Expectations: {len(results)} kỳ vọng trên {n} bảng đều đạt. " \
                   "Data Docs: reports/data_docs/index.html\n"
     assert (paths.DATA_DOCS / "index.html").is_file()
     assert not (paths.DATA_DOCS / "stale.html").exists()  # the tree was replaced, not patched
     assert sorted(p.name for p in paths.DATA_DOCS.parent.iterdir()) == ["data_docs"]
-    # The only hidden entry is the gate's per-table records (pipeline/gate/records.py), no temp file.
-    assert [p.name for p in paths.PROCESSED.iterdir() if p.name.startswith(".")] == [".validation"]
-    assert sorted(p.name for p in (paths.PROCESSED / ".validation").iterdir()) == \
-        sorted(f"{name}.json" for name in schema.PROCESSED_TABLES)
+    assert [p.name for p in paths.PROCESSED.iterdir() if p.name.startswith(".")] == []  # no record, no temp file
 
 
 def test_run_failure_removes_stale_results_and_raises(project, monkeypatch):
@@ -225,3 +223,129 @@ def test_run_without_a_processed_table_asks_for_make_data(project):
     with pytest.raises(PipelineError, match=r"poverty_series.*make data"):
         validate.run()
     assert not stale.exists()
+
+
+def test_an_empty_required_cell_is_named_with_its_column_alone(good):
+    bad = good["budget_figures"].copy()
+    bad.loc[3, "label"] = None  # source_row 10
+    [row] = failed(validate.validate_tables({"budget_figures": bad}, None)).to_dict("records")
+    assert row["expectation_type"] == suites.REQUIRED
+    assert row["failing_rows"] == "budget_figures.csv dòng 10 (label=trống)"
+    assert row["unexpected_count"] == 1
+    derived = good["reconciliation"].copy()
+    derived.loc[1, "status"] = None
+    [row] = failed(validate.validate_tables({"reconciliation": derived}, None)).to_dict("records")
+    assert row["failing_rows"] == "hàng 2 (finding_id=stated_total:T2022.02, status=trống)"
+
+
+def test_an_expectation_gx_cannot_evaluate_fails_and_says_why(good):
+    bad = good["budget_figures"].astype({"amount_mvnd": "str"})  # a foreign file: amounts as text
+    results = failed(validate.validate_tables({"budget_figures": bad}, None))
+    row = results[results["column"] == "amount_mvnd"].iloc[-1]
+    assert row["failing_rows"].startswith("lỗi khi kiểm tra: ")
+
+
+# ---------------------------------------------------------------- partitions
+
+HH = "register_households"
+
+
+@pytest.fixture
+def households(tables, tmp_path):  # noqa: F811 - the fixture imported above
+    """The synthetic register_households (≈ 16 k rows, 4 years × 11 districts) as a parquet file, and its frame."""
+    frame = tables[HH].reset_index(drop=True)
+    path = tmp_path / f"{HH}.parquet"
+    frame.to_parquet(path, index=False)
+    return path, frame
+
+
+def gate_in_parts(path, partition_rows: int) -> tuple[pd.DataFrame, int]:
+    runs = validate.gate_tables({HH: path}, None, partition_rows)
+    return validate.results_frame(runs), runs[HH].partitions
+
+
+def test_partitioned_validation_gives_the_results_of_a_whole_table_run(households):
+    path, frame = households
+    whole, parts = gate_in_parts(path, len(frame))
+    assert parts == 0
+    split, parts = gate_in_parts(path, 3000)
+    assert parts == len(partitions.pack(partitions.group_counts(path, ("review_year", "district_code")), 3000)) > 4
+    pd.testing.assert_frame_equal(split, whole)
+    assert whole["success"].all()
+    # a `mostly` rule's unexpected rows are counted over all partitions, as on the whole table
+    counted = whole[(whole["expectation_type"] == "expect_column_values_to_be_between") & (whole["column"] == "score_a")]
+    assert counted["unexpected_count"].item() > 0
+
+
+def break_rows(frame: pd.DataFrame, year: int, district: str, changes: dict, rows: int = 1) -> pd.DataFrame:
+    """The first `rows` rows of one (year, district) group, changed; that group falls in one partition."""
+    frame = frame.copy()
+    where = frame.index[(frame["review_year"] == year) & (frame["district_code"] == district)][:rows]
+    for column, value in changes.items():
+        frame.loc[where, column] = value
+    return frame
+
+
+def test_a_failure_in_one_partition_names_its_raw_rows_as_a_whole_table_run_does(households):
+    path, frame = households
+    bad = break_rows(frame, 2023, "183", {"area": "Nông thôn"})
+    bad = break_rows(bad, 2022, "186", {"household_size": 0}, rows=400)  # > 1 % of the table, in one partition
+    clean = bad.index[(bad["review_year"] == 2024) & ~bad["has_anomaly"] & (bad["recorded_class"] != "none")][0]
+    bad.loc[clean, "expected_class"] = "none"  # a row_condition rule, checked on its own columns
+    bad.to_parquet(path, index=False)
+    whole, _ = gate_in_parts(path, len(bad))
+    split, parts = gate_in_parts(path, 3000)
+    assert parts > 4
+    pd.testing.assert_frame_equal(split, whole)
+    failing = split[~split["success"]].set_index("column")
+    assert set(failing.index) == {"area", "household_size", "recorded_class,expected_class"}
+    [area_row] = bad.index[bad["area"] == "Nông thôn"]
+    assert failing.loc["area", "failing_rows"] == (
+        f"registers/2023/ho_183_2023.csv dòng {bad.at[area_row, 'source_row']} (area=Nông thôn)")
+    assert failing.loc["household_size", "unexpected_count"] == 400 + (frame["household_size"] == 0).sum() + \
+        ((frame["household_size"] > 30) | (frame["household_size"] < 0)).sum()
+    assert failing.loc["household_size", "failing_rows"].endswith(" dòng khác")
+    assert "registers/2022/ho_186_2022.csv dòng " in failing.loc["household_size", "failing_rows"]
+    assert failing.loc["recorded_class,expected_class", "failing_rows"].startswith("registers/2024/")
+
+
+def test_a_key_repeated_in_two_partitions_is_found_on_the_whole_table(households):
+    """The key (source_file, source_row) is a rule about the whole table: checked across partitions."""
+    path, frame = households
+    bad = frame.copy()
+    first = bad.index[(bad["review_year"] == 2021) & (bad["district_code"] == "178")][0]
+    last = bad.index[(bad["review_year"] == 2024) & (bad["district_code"] == "189")][-1]
+    bad.loc[last, ["source_file", "source_row"]] = bad.loc[first, ["source_file", "source_row"]].to_numpy()
+    bad.to_parquet(path, index=False)
+    whole, _ = gate_in_parts(path, len(bad))
+    split, parts = gate_in_parts(path, 3000)
+    assert parts > 4
+    pd.testing.assert_frame_equal(split, whole)
+    [row] = split[~split["success"]].to_dict("records")
+    assert row["expectation_type"] == "expect_compound_columns_to_be_unique"
+    line = bad.at[first, "source_row"]
+    assert row["failing_rows"] == "; ".join([f"registers/2021/ho_178_2021.csv dòng {line} "
+                                             f"(source_file=registers/2021/ho_178_2021.csv, source_row={line})"] * 2)
+
+
+def test_partitions_pack_whole_groups_up_to_the_size():
+    groups = [((2021, "178"), 5), ((2021, "180"), 4), ((2022, "178"), 12), ((2022, "180"), 1), ((2022, "181"), 2)]
+    assert partitions.pack(groups, 10) == [groups[:2], groups[2:3], groups[3:]]
+
+
+def test_a_partition_filter_reads_each_row_once_null_keys_included(tmp_path):
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"y": [2021, 2021, 2022, 2022, 2022], "d": ["178", None, "178", "180", None],
+                  "n": [0, 1, 2, 3, 4]}).to_parquet(path, index=False)
+    batches = partitions.plan(path, ("y", "d"), 2)
+    assert [b.keys for b in batches] == [((2021, "178"), (2021, None)), ((2022, "178"), (2022, "180")), ((2022, None),)]
+    read = [partitions.read_batch(path, b)["n"].tolist() for b in batches]
+    assert read == [[0, 1], [2, 3], [4]]
+
+
+def test_a_partition_that_does_not_have_its_planned_rows_is_an_error(tmp_path):
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"y": [2021, 2022], "d": ["178", "178"]}).to_parquet(path, index=False)
+    [batch] = partitions.plan(path, ("y", "d"), 10)
+    with pytest.raises(PipelineError, match="khác 3 dòng"):
+        partitions.read_batch(path, partitions.Batch(batch.columns, batch.keys, 3))

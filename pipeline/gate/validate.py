@@ -1,20 +1,31 @@
 """Great Expectations gate: data/processed/<table>.parquet -> validation_results.parquet + Data Docs.
 
-Every processed table in schema.PROCESSED_TABLES is checked against expectations/<table>.json
-(suite name = table name; the JSON files are the reviewed source of truth, see
-expectations/README.md), and so is every household-register table of schema.REGISTER_TABLES
-(written by `python -m pipeline registers`) when data/raw/registers holds register files or
-the tables are present. This is the only module that imports great_expectations, so a GX
-upgrade touches one file.
+Every processed table in schema.PROCESSED_TABLES is checked against its suite (suite name = table
+name): the structural expectations generated from pipeline/schema.py (expectations/<table>.generated.json)
+and the hand-written business rules (expectations/<table>.json); see pipeline/gate/suites.py and
+expectations/README.md. So is every household-register table of schema.REGISTER_TABLES (written by
+`python -m pipeline registers`) when data/raw/registers holds register files or the tables are present.
+This module and pipeline/gate/required.py (the gate's one expectation of its own) are the only ones
+that import great_expectations, so a GX upgrade touches two files.
 
 The gate is strict: if any expectation fails, validation_results.parquet is deleted (a stale
 pass must never be trusted) and ValidationFailed lists table, expectation, column and the
 failing raw-file rows (`source_file` dòng `source_row`).
 
-GX runs only on tables whose inputs changed: a table whose parquet, suite, gate code, library
-versions and run id all match its record from an earlier passing run (pipeline/gate/records.py)
-contributes that run's rows and GX result instead. The result goes back into the GX context's
-store, so the Data Docs site is rendered from the same results, in the same order, as a full run.
+Why it is fast (measured in expectations/README.md): all tables share one in-memory context whose
+data source holds every table's asset; each frame is loaded into GX once, without GX's fingerprint of
+every cell, and validated with the cheapest result format that decides it (BOOLEAN_ONLY; BASIC
+where a `mostly` rule needs its counts); only expectations that failed run again in COMPLETE format,
+to name their rows. Expectations with a row_condition, and column rules on a column with missing
+values, run on a frame of just the columns they read, since GX copies the whole frame's selected rows
+for every metric of such a domain. Data Docs are rendered once, from the results put into the
+context's store.
+
+Large tables (schema.CONSTRAINTS partition_by, more rows than PARTITION_ROWS) are validated a
+partition at a time (pipeline/gate/partitions.py): row-wise expectations on each partition, their
+outcomes combined into one result per expectation (counts summed, `mostly` decided on the sums,
+failing rows listed across partitions); expectations about the whole table (keys, the row count)
+on one frame of only the columns they read.
 """
 from __future__ import annotations
 
@@ -24,13 +35,13 @@ import os
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import datetime as dt  # noqa: E402
-import io  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+import uuid  # noqa: E402
 import warnings  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -38,6 +49,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 
 with warnings.catch_warnings():
     # GX 1.24 imports the stdlib's deprecated sre_constants; that warning is GX's, not the user's.
@@ -45,7 +57,7 @@ with warnings.catch_warnings():
     import great_expectations as gx
     from great_expectations.core.expectation_validation_result import (
         ExpectationSuiteValidationResult,
-        ExpectationSuiteValidationResultSchema,
+        ExpectationValidationResult,
     )
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import (
@@ -53,41 +65,75 @@ with warnings.catch_warnings():
         InMemoryStoreBackendDefaults,
         ProgressBarsConfig,
     )
-    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+    from great_expectations.execution_engine import pandas_execution_engine
+    from great_expectations.validator.v1_validator import Validator
 
 from pipeline import atomic, paths, schema  # noqa: E402
-from pipeline.gate import records as validation_records  # noqa: E402
 from pipeline.errors import PipelineError, ValidationFailed  # noqa: E402
+from pipeline.gate import partitions, suites  # noqa: E402
+from pipeline.gate import required  # noqa: E402,F401 - registers the gate's own expectation with GX
+from pipeline.gate.suites import expectation_column, read_suite_json  # noqa: E402
+
+# GX fingerprints every pandas batch smaller than HASH_THRESHOLD bytes (pandas' hash of every cell) for a batch
+# marker on the Data Docs page: ≈ 0,5 s for the province's register_households, ≈ 15 s at national size, spent on
+# every partition. The run log already holds the sha256 of every table it read, so the gate asks for none.
+pandas_execution_engine.HASH_THRESHOLD = 0
+
+
+def _arrow_memory_pool() -> pa.MemoryPool:
+    """jemalloc (the system allocator where a pyarrow build has none) for the arrow buffers the gate reads.
+
+    Measured on the 2-core project machine: with arrow's default allocator (mimalloc) reading
+    register_households and making its frame spends ≈ 1,6 s in the kernel, returning and taking back
+    pages; with jemalloc ≈ 0,3 s, and the same bytes.
+    """
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return pa.system_memory_pool()
+
+
+pa.set_memory_pool(_arrow_memory_pool())
 
 # Name of the table this module writes; it is an output of the gate, never validated itself.
 RESULTS_TABLE = "validation_results"
 # Columns and dtypes of the results table (one row per expectation).
-RESULT_DTYPES = {
-    "table": "str",
-    "expectation_type": "str",
-    "column": "str",
-    "success": "bool",
-    "unexpected_count": "int64",
-    "failing_rows": "str",
-    "description": "str",
-}
+RESULT_DTYPES = {c: dtype for c, (dtype, _) in schema.GATE_TABLES[RESULTS_TABLE].items()}
 # Provenance columns, in the order they name a raw row; a table uses those it has.
 PROVENANCE_COLUMNS = ("source_file", "source_row", "source_rows")
 # Failing rows listed per expectation before "… và N dòng khác".
 MAX_LISTED_ROWS = 10
+# Rows above which a table with partition_by columns is validated a partition at a time, and the most rows a
+# partition holds. Measured on register_households ×8 (6,4 M rows, expectations/README.md): peak 2,2 GB with
+# 2 M-row partitions, 1,9 GB with 1 M rows but 30 % slower (GX's fixed cost per partition), 3,4 GB whole.
+PARTITION_ROWS = 2_000_000
 # Fixed run identity so Data Docs paths and contents do not change from run to run.
 RUN_NAME = "validation"
 DEFAULT_RUN_TIME = dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc)
 DATASOURCE_NAME = "processed"
+BATCH_DEFINITION = "whole"
 DOCS_SITE_NAME = "data_docs"
+
+# Result formats: the cheapest that decides an expectation, counts for `mostly` rules, every row for failures.
+QUIET = {"result_format": "BOOLEAN_ONLY"}
+COUNTED = {"result_format": "BASIC"}
+# Expectations whose outcome on a table is the combination of their outcomes on its partitions (each row
+# is judged alone, or the rule is about the columns every partition has). Any other type, or a `mostly`
+# rule that is not a single-column map, is checked on the whole table.
+ROW_WISE = frozenset({
+    "expect_table_columns_to_match_set", suites.REQUIRED, "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_in_set", "expect_column_values_to_be_between", "expect_column_values_to_match_regex",
+    "expect_column_pair_values_to_be_equal", "expect_column_pair_values_a_to_be_greater_than_b",
+})
+COLUMN_MAP = frozenset({"expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set",
+                        "expect_column_values_to_be_between", "expect_column_values_to_match_regex"})
 
 
 # ---------------------------------------------------------------- suites (JSON <-> GX)
-
-def suite_path(name: str) -> Path:
-    """expectations/<name>.json: one name for table, parquet file and suite."""
-    return paths.EXPECTATIONS / f"{name}.json"
-
 
 def suite_to_json(suite: gx.ExpectationSuite) -> str:
     """Stable text of a suite: GX's random ids dropped, keys sorted, so git diffs show only real edits."""
@@ -107,41 +153,27 @@ def load_suite(path: Path) -> gx.ExpectationSuite:
     return gx.ExpectationSuite(**read_suite_json(path))
 
 
-def read_suite_json(path: Path) -> dict:
-    """The suite as a plain dict, checked: the file exists and every expectation has meta.description_vi."""
-    if not path.is_file():
-        raise PipelineError(f"Thiếu bộ kiểm tra {paths.relative(path)} (mỗi bảng đã xử lý cần một tệp expectations/<bảng>.json).")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    for expectation in data.get("expectations", []):
-        if not (expectation.get("meta") or {}).get("description_vi"):
-            raise PipelineError(
-                f"{paths.relative(path)}: kỳ vọng {expectation.get('type')} "
-                f"({expectation_column(expectation.get('kwargs') or {}) or 'cả bảng'}) thiếu meta.description_vi."
-            )
-    return data
+def generated_suite_json(name: str) -> str:
+    """The text of expectations/<name>.generated.json as pipeline/schema.py makes it (in GX's own form)."""
+    return suite_to_json(gx.ExpectationSuite(**suites.generated_suite(name)))
 
 
-def expectation_column(kwargs: dict) -> str:
-    """The column(s) an expectation is about, comma-joined; "" for table-level expectations."""
-    if "column" in kwargs:
-        return str(kwargs["column"])
-    if "column_list" in kwargs:
-        return ",".join(kwargs["column_list"])
-    if "column_A" in kwargs:
-        return f"{kwargs['column_A']},{kwargs['column_B']}"
-    return ""
+def write_generated_suites() -> list[Path]:
+    """`python -m pipeline expectations`: rewrite every generated suite from pipeline/schema.py."""
+    written = []
+    for name in suites.validated_tables():
+        path = suites.generated_path(name)
+        atomic.write_bytes(path, generated_suite_json(name).encode("utf-8"))
+        written.append(path)
+    print(f"expectations: {len(written)} bộ kiểm tra sinh từ pipeline/schema.py -> expectations/*.generated.json")
+    return written
 
 
 # ---------------------------------------------------------------- running GX
 
-def table_columns(name: str) -> dict[str, tuple[str, str]]:
-    """The data dictionary entry of a validated table: plan tables first, then register tables."""
-    return {**schema.PROCESSED_TABLES, **schema.REGISTER_TABLES}[name]
-
-
 def provenance_columns(name: str) -> list[str]:
     """Columns naming the raw file and line of a row (none for derived tables)."""
-    columns = table_columns(name)
+    columns = suites.table_columns(name)
     return [c for c in PROVENANCE_COLUMNS if c in columns]
 
 
@@ -156,50 +188,44 @@ def run_identifier() -> RunIdentifier:
 
 
 def new_context():
-    """Ephemeral (in-memory) context: nothing written but Data Docs, no analytics, no progress bars."""
+    """Ephemeral (in-memory) context, no analytics, no progress bars, one dataframe asset per known table.
+
+    The data source is created with all its assets at once: adding them one by one re-serialises the
+    project configuration each time (≈ 10 ms per asset).
+    """
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
         analytics_enabled=False,
     )
-    return gx.get_context(project_config=config, mode="ephemeral")
+    context = gx.get_context(project_config=config, mode="ephemeral")
+    assets = [{"name": name, "type": "dataframe", "batch_definitions": [{"name": BATCH_DEFINITION, "partitioner": None}]}
+              for name in suites.validated_tables()]
+    context.data_sources.add_pandas(DATASOURCE_NAME, assets=assets)
+    return context
 
 
-def _result_format(name: str) -> dict:
-    """COMPLETE results, with failing rows identified by their raw file and line where the table has them."""
-    result_format: dict[str, Any] = {"result_format": "COMPLETE"}
-    if provenance_columns(name):
-        result_format["unexpected_index_column_names"] = provenance_columns(name)
-    return result_format
+def _validator(context, name: str, frame: pd.DataFrame) -> Validator:
+    """GX's validator of one frame, which loads it once for all the suites run on it.
 
-
-def _batch_definition(context, name: str):
-    """The whole-DataFrame batch definition of a table, created on first use in this context."""
-    source = context.data_sources.all().get(DATASOURCE_NAME) or context.data_sources.add_pandas(DATASOURCE_NAME)
-    if name in {asset.name for asset in source.assets}:
-        return source.get_asset(name).get_batch_definition("whole")
-    return source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
-
-
-def _run_table(context, name: str, df: pd.DataFrame, run_id: RunIdentifier):
-    """Validate one table with its suite through its own Checkpoint; results stay in the context for Data Docs.
-
-    One Checkpoint per table: a Checkpoint hands the same batch_parameters (hence the same
-    DataFrame) and result_format to all its validation definitions, which cannot serve tables with
-    different frames and provenance columns.
+    It is the validator ValidationDefinition.run uses; a Batch's own validate() loads the frame again
+    on every call.
     """
-    suite = context.suites.add(load_suite(suite_path(name)))
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=name, data=_batch_definition(context, name), suite=suite)
-    )
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(name=f"{name}_gate", validation_definitions=[definition], result_format=_result_format(name))
-    )
-    outcome = checkpoint.run(batch_parameters={"dataframe": df}, run_id=run_id)
-    ((key, result),) = outcome.run_results.items()
-    order = {expectation.id: i for i, expectation in enumerate(suite.expectations)}
-    # GX lists expectations that raised first; put results back in suite order.
-    return key, sorted(result.results, key=lambda r: order[r.expectation_config.id])
+    batch_definition = context.data_sources.get(DATASOURCE_NAME).get_asset(name).get_batch_definition(BATCH_DEFINITION)
+    return Validator(batch_definition=batch_definition, batch_parameters={"dataframe": frame}, result_format=QUIET)
+
+
+def _run(validator: Validator, name: str, expectations: list[dict], positions: list[int],
+         result_format: dict) -> tuple[dict[int, ExpectationValidationResult], dict]:
+    """The expectations at `positions` on the validator's frame: {position: result}, and the run's meta."""
+    if not positions:
+        return {}, {}
+    validator.result_format = result_format
+    # The id is the position in the suite (as a UUID, the form GX's stores require): it maps results back.
+    suite = gx.ExpectationSuite(name=name, expectations=[dict(expectations[i], id=str(uuid.UUID(int=i)))
+                                                         for i in positions])
+    outcome = validator.validate_expectation_suite(suite)
+    return {uuid.UUID(r.expectation_config.id).int: r for r in outcome.results}, outcome.meta
 
 
 def expectation_successes(context, name: str, df: pd.DataFrame, positions: list[int] | None = None) -> list[bool]:
@@ -208,49 +234,51 @@ def expectation_successes(context, name: str, df: pd.DataFrame, positions: list[
     A fast path for contract tests (hundreds of broken frames): boolean results only, nothing
     stored, no Data Docs. Use validate_tables for real runs.
     """
-    data = read_suite_json(suite_path(name))
-    chosen = range(len(data["expectations"])) if positions is None else positions
-    data["expectations"] = [dict(data["expectations"][i], id=str(i)) for i in chosen]
-    batch = _batch_definition(context, name).get_batch(batch_parameters={"dataframe": df})
-    results = batch.validate(gx.ExpectationSuite(**data), result_format="BOOLEAN_ONLY").results
-    by_position = {int(r.expectation_config.id): bool(r.success) for r in results}
-    return [by_position[i] for i in chosen]
+    expectations = suites.table_expectations(name)
+    chosen = list(range(len(expectations))) if positions is None else positions
+    results, _ = _run(_validator(context, name, df), name, expectations, chosen, QUIET)
+    return [bool(results[i].success) for i in chosen]
+
+
+@dataclass
+class Outcome:
+    """One expectation's result on a frame (or combined over partitions) and its failing rows, named.
+
+    listed: the first MAX_LISTED_ROWS failing rows as users read them; failing: how many rows failed in all.
+    """
+
+    result: ExpectationValidationResult
+    listed: list[str]
+    failing: int
 
 
 @dataclass
 class TableRun:
-    """One table's part of a gate run: its results rows and the GX result its Data Docs page shows.
-
-    gx_key/gx_result are what GX's validation results store holds for the table: the Data Docs
-    site is rendered from that store, so a reused table puts the same pair back.
-    """
+    """One table's part of a gate run: its results rows and the GX result its Data Docs page shows."""
 
     rows: list[dict]
     gx_key: ValidationResultIdentifier
     gx_result: ExpectationSuiteValidationResult
-
-    @property
-    def passed(self) -> bool:
-        return all(row["success"] for row in self.rows)
+    partitions: int
 
 
-def validate_tables(tables: dict[str, pd.DataFrame], data_docs_dir: Path | None,
-                    reused: dict[str, TableRun] | None = None) -> pd.DataFrame:
+def validate_tables(tables: dict[str, pd.DataFrame | Path], data_docs_dir: Path | None,
+                    partition_rows: int = PARTITION_ROWS) -> pd.DataFrame:
     """Run every table's suite and return one tidy row per expectation (see RESULT_DTYPES).
 
+    A table is a DataFrame, or the path of its parquet file (then it may be read in partitions).
     Rows follow schema.PROCESSED_TABLES order, then schema.REGISTER_TABLES order, then suite order.
     With data_docs_dir, the Data Docs site is rebuilt there from these results (built aside, then
-    swapped into place). Tables in `reused` are not run: their earlier results stand in.
+    swapped into place).
     """
-    return results_frame(gate_tables(tables, data_docs_dir, reused))
+    return results_frame(gate_tables(tables, data_docs_dir, partition_rows))
 
 
-def gate_tables(tables: dict[str, pd.DataFrame], data_docs_dir: Path | None,
-                reused: dict[str, TableRun] | None = None) -> dict[str, TableRun]:
-    """validate_tables, keeping each table's GX result (run() records the passing ones for next time)."""
-    reused = reused or {}
-    known = [*schema.PROCESSED_TABLES, *schema.REGISTER_TABLES]
-    unknown = sorted((set(tables) | set(reused)) - set(known))
+def gate_tables(tables: dict[str, pd.DataFrame | Path], data_docs_dir: Path | None,
+                partition_rows: int = PARTITION_ROWS) -> dict[str, TableRun]:
+    """validate_tables, keeping each table's GX result and how many partitions it was read in."""
+    known = suites.validated_tables()
+    unknown = sorted(set(tables) - set(known))
     if unknown:
         raise PipelineError(f"Không có bộ kiểm tra cho bảng: {', '.join(unknown)} "
                             "(không có trong schema.PROCESSED_TABLES hay schema.REGISTER_TABLES).")
@@ -258,13 +286,10 @@ def gate_tables(tables: dict[str, pd.DataFrame], data_docs_dir: Path | None,
     with utc_local_time():
         context = new_context()
         run_id = run_identifier()
-        # One loop in the full run's order: GX's stores list suites and results in insertion order,
-        # and so does the Data Docs index.
-        for name in known:
-            if name in reused:
-                runs[name] = _replay_table(context, name, reused[name])
-            elif name in tables:
-                runs[name] = _fresh_table(context, name, tables[name], run_id)
+        # In the order GX's store lists results, which is the Data Docs index's order too.
+        for name in (n for n in known if n in tables):
+            runs[name] = _table_run(context, name, tables[name], run_id, partition_rows)
+            context.validation_results_store.set(runs[name].gx_key, runs[name].gx_result)
         if data_docs_dir is not None:
             build_data_docs(context, Path(data_docs_dir))
     return runs
@@ -275,18 +300,253 @@ def results_frame(runs: dict[str, TableRun]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(RESULT_DTYPES)).astype(RESULT_DTYPES)
 
 
-def _fresh_table(context, name: str, df: pd.DataFrame, run_id: RunIdentifier) -> TableRun:
-    df = df.reset_index(drop=True)  # index = row position, used for derived tables
-    key, results = _run_table(context, name, df, run_id)
-    rows = [_result_row(name, df, result) for result in results]
-    return TableRun(rows, key, context.validation_results_store.get(key))
+def _table_run(context, name: str, source: pd.DataFrame | Path, run_id: RunIdentifier, partition_rows: int) -> TableRun:
+    """Validate one table, whole or in partitions, into its results rows and one GX suite result."""
+    expectations = suites.table_expectations(name)
+    everything = list(range(len(expectations)))
+    partition_by = schema.CONSTRAINTS[name].partition_by
+    batches = []
+    if isinstance(source, Path) and partition_by and partitions.row_count(source) > partition_rows:
+        batches = partitions.plan(source, partition_by, partition_rows)
+        checks = _check_partitions(context, name, source, batches, expectations)
+    else:
+        frame = source if isinstance(source, pd.DataFrame) else pd.read_parquet(source)
+        checks = [_check_frame(context, name, frame, expectations, everything)]
+    outcomes = [_combine(expectations[i], [found[i] for found, _, _ in checks if i in found]) for i in everything]
+    _, meta, batch_id = checks[0]
+    key, result = _suite_result(name, [o.result for o in outcomes], meta, batch_id, run_id)
+    rows = [_result_row(name, expectations[i], outcomes[i]) for i in everything]
+    return TableRun(rows, key, result, partitions=len(batches))
 
 
-def _replay_table(context, name: str, earlier: TableRun) -> TableRun:
-    """Put a table's earlier result where a run would have: its suite (for its page), its stored result."""
-    context.suites.add(load_suite(suite_path(name)))
-    context.validation_results_store.set(earlier.gx_key, earlier.gx_result)
-    return earlier
+def _check_partitions(context, name: str, path: Path, batches: list[partitions.Batch],
+                      expectations: list[dict]) -> list[tuple[dict[int, Outcome], dict, str]]:
+    """Row-wise expectations on each partition, read one at a time; the others on the columns they read.
+
+    A `mostly` rule may hold on a partition and fail on the table: its unexpected rows in the partitions
+    where it held are then named in a second pass over those partitions (only when the gate fails).
+    """
+    row_wise = [i for i in range(len(expectations)) if is_row_wise(expectations[i])]
+    whole = [i for i in range(len(expectations)) if i not in row_wise]
+    checks = []
+    for batch in batches:
+        checks.append(_check_frame(context, name, partitions.read_batch(path, batch), expectations, row_wise))
+        partitions.free_memory()  # the partition just checked, before the next one is read
+    unnamed = {i for i in row_wise if "mostly" in expectations[i]["kwargs"]
+               and not _combine(expectations[i], [found[i] for found, _, _ in checks]).result.success}
+    for batch, (found, _, _) in zip(batches, checks):
+        late = sorted(i for i in unnamed if found[i].result.success and found[i].result.result.get("unexpected_count"))
+        if late:
+            found.update(_name_failing_rows(context, name, partitions.read_batch(path, batch), expectations, late))
+            partitions.free_memory()
+    if whole:
+        columns = list(dict.fromkeys([*provenance_columns(name),
+                                      *(c for i in whole for c in suites.columns_read(expectations[i]))]))
+        checks.append(_check_frame(context, name, partitions.read_columns(path, columns), expectations, whole))
+    return checks
+
+
+def is_row_wise(expectation: dict) -> bool:
+    """True when the expectation can be checked on each partition alone and the outcomes combined."""
+    kind = expectation["type"]
+    if "mostly" in expectation["kwargs"]:
+        return kind in COLUMN_MAP
+    return kind in ROW_WISE
+
+
+def _check_frame(context, name: str, frame: pd.DataFrame, expectations: list[dict],
+                 positions: list[int]) -> tuple[dict[int, Outcome], dict, str]:
+    """The expectations at `positions` on one frame: {position: Outcome}, GX's run meta and the batch id.
+
+    First the cheapest result formats; then, for the expectations that failed, COMPLETE on the whole
+    frame, whose unexpected_index_list names the failing rows (by provenance columns where the table has them).
+    """
+    frame = frame.reset_index(drop=True)  # index = row position, used for derived tables
+    validator = _validator(context, name, frame)
+    filtered = [i for i in positions if copies_rows(expectations[i], frame)]
+    plain = [i for i in positions if i not in filtered]
+    results, meta = _first_pass(validator, name, expectations, plain)
+    if filtered:
+        narrow = frame[list(dict.fromkeys(c for i in filtered for c in suites.columns_read(expectations[i])))]
+        more, narrow_meta = _first_pass(_validator(context, name, narrow), name, expectations, filtered)
+        results.update(more)
+        meta = meta or narrow_meta
+    outcomes = {i: _outcome(name, frame, expectations[i], results[i]) for i in positions}
+    failed = [i for i in positions if not results[i].success and not _raised(results[i])]
+    outcomes.update(_name_failing_rows(context, name, frame, expectations, failed))
+    batch_id = validator.active_batch_id
+    _unload(context, name, frame)
+    return outcomes, meta, batch_id
+
+
+def _unload(context, name: str, frame: pd.DataFrame) -> None:
+    """Let go of the frame: GX's engine keeps the last frame loaded under a batch id until another replaces it.
+
+    An empty frame of the same columns takes its place, so a checked partition (or table) is freed
+    before the next one is read, not after.
+    """
+    _validator(context, name, frame.iloc[0:0]).active_batch_id
+
+
+def _name_failing_rows(context, name: str, frame: pd.DataFrame, expectations: list[dict],
+                       positions: list[int]) -> dict[int, Outcome]:
+    """The expectations at `positions` again, in COMPLETE format: every unexpected row, named.
+
+    A new validator loads the whole frame: GX keeps one frame per batch id, and a narrow frame of the
+    same table may have replaced it since.
+    """
+    if not positions:
+        return {}
+    frame = frame.reset_index(drop=True)
+    complete = {"result_format": "COMPLETE"}
+    if provenance_columns(name):
+        complete["unexpected_index_column_names"] = provenance_columns(name)
+    results, _ = _run(_validator(context, name, frame), name, expectations, positions, complete)
+    _unload(context, name, frame)
+    return {i: _outcome(name, frame, expectations[i], results[i]) for i in positions}
+
+
+def copies_rows(expectation: dict, frame: pd.DataFrame) -> bool:
+    """True when GX would copy the frame's rows for this expectation, so it is cheaper on its own columns.
+
+    GX evaluates a row_condition, and drops the missing values of a column a column-map rule reads, by
+    selecting rows of the whole frame, every column copied, once per metric. (Without missing values
+    the selection keeps every row and pandas copies nothing.) The outcome does not depend on the
+    other columns, so these run on a frame of the columns they read.
+    """
+    kwargs = expectation["kwargs"]
+    if kwargs.get("row_condition"):
+        return True
+    column = kwargs.get("column")
+    return expectation["type"] in COLUMN_MAP and column in frame.columns and bool(frame[column].hasnans)
+
+
+def _first_pass(validator: Validator, name: str, expectations: list[dict],
+                positions: list[int]) -> tuple[dict[int, ExpectationValidationResult], dict]:
+    """BOOLEAN_ONLY for most expectations; BASIC for `mostly` rules, whose unexpected counts the results keep."""
+    counted = [i for i in positions if "mostly" in expectations[i]["kwargs"]]
+    quiet, meta = _run(validator, name, expectations, [i for i in positions if i not in counted], QUIET)
+    more, counted_meta = _run(validator, name, expectations, counted, COUNTED)
+    return quiet | more, meta or counted_meta
+
+
+def _exception(result: ExpectationValidationResult) -> dict | None:
+    """The exception GX caught while checking an expectation: its own, or that of a metric it needed."""
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        return info
+    return next((v for v in info.values() if isinstance(v, dict) and v.get("raised_exception")), None)
+
+
+def _raised(result: ExpectationValidationResult) -> bool:
+    return _exception(result) is not None
+
+
+def _outcome(name: str, frame: pd.DataFrame, expectation: dict, result: ExpectationValidationResult) -> Outcome:
+    """A result with its unexpected rows named (when GX listed them) while the frame they come from is at hand."""
+    items = (result.result or {}).get("unexpected_index_list")
+    if not items:
+        return Outcome(result, [], 0)
+    columns = [c for c in expectation_column(expectation["kwargs"]).split(",") if c]
+    only_missing = expectation["type"] == suites.REQUIRED  # of a dozen required columns, name the empty ones
+    listed = [_describe_row(name, frame, columns, item, only_missing) for item in items[:MAX_LISTED_ROWS]]
+    return Outcome(result, listed, len(items))
+
+
+# ---------------------------------------------------------------- partitions -> one result
+
+def _combine(expectation: dict, outcomes: list[Outcome]) -> Outcome:
+    """One expectation's outcomes on the partitions it ran on, as one outcome for the table.
+
+    Counts are summed; a `mostly` rule is decided on the sums (GX's rule: the share of non-null rows
+    that passed is at least `mostly`), any other rule holds when it held on every partition; failing
+    rows are listed in partition order.
+    """
+    if len(outcomes) == 1:
+        return outcomes[0]
+    results = [o.result for o in outcomes]
+    raised = [r for r in results if _raised(r)]
+    first = (raised or results)[0]
+    details = merged_details([r.result or {} for r in results])
+    mostly = expectation["kwargs"].get("mostly")
+    if raised:
+        success = False
+    elif mostly is not None:
+        success = mostly_holds(details, mostly)
+    else:
+        success = all(r.success for r in results)
+    result = ExpectationValidationResult(success=success, expectation_config=first.expectation_config, result=details,
+                                         meta=first.meta, exception_info=first.exception_info)
+    listed = [row for o in outcomes for row in o.listed][:MAX_LISTED_ROWS]
+    return Outcome(result, listed, sum(o.failing for o in outcomes))
+
+
+SUMMED = ("element_count", "missing_count")
+LISTS = ("partial_unexpected_list", "partial_unexpected_index_list", "unexpected_list", "unexpected_index_list")
+PARTIAL_LENGTH = 20  # GX's partial_unexpected_count default
+
+
+def merged_details(parts: list[dict]) -> dict:
+    """GX result details of several partitions as one: counts summed, lists joined, percentages recomputed.
+
+    A part without unexpected_count passed in BOOLEAN_ONLY format, so it had none; element and missing
+    counts are kept only when every part has them. Anything else (an observed value, a column set's
+    mismatch) is the first part's that has it.
+    """
+    merged: dict = {}
+    for part in parts:
+        for key, value in part.items():
+            merged.setdefault(key, value)
+    for key in SUMMED:
+        if all(key in part for part in parts):
+            merged[key] = sum(part[key] for part in parts)
+        else:
+            merged.pop(key, None)
+    if any("unexpected_count" in part for part in parts):
+        merged["unexpected_count"] = sum(part.get("unexpected_count", 0) for part in parts)
+    for key in LISTS:
+        if key in merged:
+            joined = [item for part in parts for item in part.get(key, [])]
+            merged[key] = joined[:PARTIAL_LENGTH] if key.startswith("partial_") else joined
+    merged.pop("partial_unexpected_counts", None)  # a per-partition top list cannot be summed into the table's
+    for key in ("unexpected_percent", "unexpected_percent_total", "unexpected_percent_nonmissing", "missing_percent"):
+        merged.pop(key, None)
+    if "element_count" in merged and "unexpected_count" in merged:
+        merged.update(_percentages(merged["element_count"], merged.get("missing_count", 0), merged["unexpected_count"]))
+    return merged
+
+
+def _percentages(elements: int, missing: int, unexpected: int) -> dict:
+    """GX's percentages of a column map result (percent of non-null rows, of all rows, missing)."""
+    if elements == 0:
+        return {}
+    considered = elements - missing
+    share = unexpected / considered * 100 if considered else None
+    return {"unexpected_percent": share, "unexpected_percent_total": unexpected / elements * 100,
+            "unexpected_percent_nonmissing": share, "missing_percent": missing / elements * 100}
+
+
+def mostly_holds(details: dict, mostly: float) -> bool:
+    """GX's `mostly` on summed counts: no rows considered passes; else the passing share is at least mostly."""
+    considered = details.get("element_count", 0) - details.get("missing_count", 0)
+    if considered <= 0:
+        return True
+    return (considered - details.get("unexpected_count", 0)) / considered >= mostly
+
+
+def _suite_result(name: str, results: list[ExpectationValidationResult], meta: dict, batch_id: str,
+                  run_id: RunIdentifier) -> tuple[ValidationResultIdentifier, ExpectationSuiteValidationResult]:
+    """The table's GX suite result and its store key, as ValidationDefinition.run would have stored them."""
+    passed = sum(bool(r.success) for r in results)
+    statistics = {"evaluated_expectations": len(results), "successful_expectations": passed,
+                  "unsuccessful_expectations": len(results) - passed,
+                  "success_percent": passed / len(results) * 100 if results else None}
+    result = ExpectationSuiteValidationResult(
+        success=passed == len(results), results=results, suite_name=name, statistics=statistics,
+        meta={**meta, "run_id": run_id, "validation_time": run_id.run_time}, batch_id=batch_id)
+    key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
+                                     run_id=run_id, batch_identifier=batch_id)
+    return key, result
 
 
 @contextmanager
@@ -316,40 +576,41 @@ def utc_local_time():
 
 # ---------------------------------------------------------------- results -> tidy rows
 
-def _result_row(name: str, df: pd.DataFrame, result) -> dict:
-    config = result.expectation_config
+def _result_row(name: str, expectation: dict, outcome: Outcome) -> dict:
+    result = outcome.result
     details = result.result or {}
     return {
         "table": name,
-        "expectation_type": config.type,
-        "column": expectation_column(config.kwargs),
+        "expectation_type": expectation["type"],
+        "column": expectation_column(expectation["kwargs"]),
         "success": bool(result.success),
         "unexpected_count": int(details.get("unexpected_count") or 0),
-        "failing_rows": "" if result.success else _describe_failure(name, df, config.kwargs, result),
-        "description": (config.meta or {}).get("description_vi", ""),
+        "failing_rows": "" if result.success else _describe_failure(outcome),
+        "description": expectation["meta"]["description_vi"],
     }
 
 
-def _describe_failure(name: str, df: pd.DataFrame, kwargs: dict, result) -> str:
+def _describe_failure(outcome: Outcome) -> str:
     """What the user needs to find the problem: failing raw rows, or what GX observed for table-level rules."""
-    exception = result.exception_info or {}
-    if exception.get("raised_exception"):
+    exception = _exception(outcome.result)
+    if exception is not None:
         message = str(exception.get("exception_message") or "").strip().splitlines()
         return "lỗi khi kiểm tra: " + (message[0] if message else "không rõ")
-    details = result.result or {}
-    if "unexpected_index_list" in details:
-        columns = [c for c in expectation_column(kwargs).split(",") if c]
-        entries = [_describe_row(name, df, columns, item) for item in details["unexpected_index_list"]]
-        return _cap(entries)
-    return _describe_observed(details)
+    if outcome.failing:
+        extra = outcome.failing - len(outcome.listed)
+        return "; ".join(outcome.listed) + (f"; … và {extra} dòng khác" if extra > 0 else "")
+    return _describe_observed(outcome.result.result or {})
 
 
-def _describe_row(name: str, df: pd.DataFrame, columns: list[str], item: Any) -> str:
+def _describe_row(name: str, df: pd.DataFrame, columns: list[str], item: Any, only_missing: bool = False) -> str:
     """'budget_figures.csv dòng 12 (amount_mvnd=-5.0)'.
 
     Derived tables have no raw line: 'hàng 3 (finding_id=…, status=ok)', the 1-based position
     plus the table's first column, which names the row (finding_id, file, table, …).
+    With only_missing, of the rule's columns only the empty ones are shown ('(label=trống)').
     """
+    if only_missing:
+        columns = [c for c in columns if _missing(item.get(c) if isinstance(item, dict) else df.at[item, c])]
     if isinstance(item, dict):
         where = _provenance_text({c: item.get(c) for c in provenance_columns(name)})
         values = {c: item.get(c) for c in columns}
@@ -367,16 +628,12 @@ def _provenance_text(provenance: dict) -> str:
     return f"{file} dòng {_value_text(line)}"
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
 def _value_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "trống"
-    return str(value)
-
-
-def _cap(entries: list[str]) -> str:
-    shown = "; ".join(entries[:MAX_LISTED_ROWS])
-    extra = len(entries) - MAX_LISTED_ROWS
-    return shown + (f"; … và {extra} dòng khác" if extra > 0 else "")
+    return "trống" if _missing(value) else str(value)
 
 
 def _describe_observed(details: dict) -> str:
@@ -426,7 +683,11 @@ def normalise_html(html: str) -> str:
 
 
 def build_data_docs(context, target: Path) -> None:
-    """Render the site into a sibling temp folder, then swap it in: a crash never leaves half a tree."""
+    """Render the site into a sibling temp folder, then swap it in: a crash never leaves half a tree.
+
+    One page per validation result (it lists every expectation of the table with its outcome) and the
+    index; no separate suite pages, which would render every expectation a second time.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-new-", dir=target.parent))
@@ -437,6 +698,7 @@ def build_data_docs(context, target: Path) -> None:
                 "class_name": "SiteBuilder",
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(staging)},
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_section_builders": {"expectations": "0", "profiling": "0"},
             },
         )
         context.build_data_docs(site_names=[DOCS_SITE_NAME])
@@ -495,79 +757,25 @@ def register_table_names() -> list[str]:
     return list(schema.REGISTER_TABLES)
 
 
-def run(log: dict | None = None) -> Path:
+def run(log: dict | None = None, partition_rows: int = PARTITION_ROWS) -> Path:
     """`python -m pipeline validate`: the gate between build and reports; returns the results file.
 
-    `log` (the run log's record of the stage) gets the names of the tables validated and reused.
+    `log` (the run log's record of the stage) gets the tables validated and the partitions of those
+    read in partitions.
     """
     output = paths.processed_table(RESULTS_TABLE)
     # Gone before anything can fail (missing table, GX error, failed rule): a stale pass is never trusted.
     output.unlink(missing_ok=True)
     names = processed_table_names()
-    tables, reused, fingerprints = _tables_to_validate(names)
-    print(f"Great Expectations: kiểm định {len(tables)} bảng, dùng lại kết quả {len(reused)} bảng "
-          f"(validated {len(tables)}, reused {len(reused)}).")
+    runs = gate_tables({name: paths.processed_table(name) for name in names}, paths.DATA_DOCS, partition_rows)
+    split = {name: run.partitions for name, run in runs.items() if run.partitions}
     if log is not None:
-        log.update(validated=list(tables), reused=list(reused))
-    runs = gate_tables(tables, paths.DATA_DOCS, reused)
-    _update_records({name: runs[name] for name in tables}, fingerprints)
+        log.update(validated=names, partitions=split)
     results = results_frame(runs)
     docs_index = paths.relative(paths.DATA_DOCS / "index.html")
     if not results["success"].all():
         raise ValidationFailed(format_failures(results) + f"\nData Docs: {docs_index}")
     atomic.write_parquet(results, output)
-    print(f"Great Expectations: {len(results)} kỳ vọng trên {len(names)} bảng đều đạt. Data Docs: {docs_index}")
+    in_parts = "".join(f"; {name} kiểm theo {n} phần (partitions)" for name, n in split.items())
+    print(f"Great Expectations: {len(results)} kỳ vọng trên {len(names)} bảng đều đạt{in_parts}. Data Docs: {docs_index}")
     return output
-
-
-def _tables_to_validate(names: list[str]) -> tuple[dict[str, pd.DataFrame], dict[str, TableRun], dict[str, dict]]:
-    """Split the tables into those GX must run (read) and those whose record stands in (not even read).
-
-    Each parquet file is read once, as bytes: the hash in the record and the frame GX checks come
-    from the same bytes, even if the file is replaced meanwhile.
-    """
-    code = validation_records.code_fingerprint()
-    run = "/".join(run_identifier().to_tuple())
-    tables: dict[str, pd.DataFrame] = {}
-    reused: dict[str, TableRun] = {}
-    fingerprints: dict[str, dict] = {}
-    for name in names:
-        data = paths.processed_table(name).read_bytes()
-        fingerprints[name] = validation_records.fingerprint(data, suite_path(name), code, run)
-        earlier = _earlier_run(name, fingerprints[name])
-        if earlier is not None:
-            reused[name] = earlier
-        else:
-            tables[name] = pd.read_parquet(io.BytesIO(data))
-    return tables, reused, fingerprints
-
-
-def _earlier_run(name: str, fingerprint: dict) -> TableRun | None:
-    """The table's recorded passing run when its fingerprint matches and GX reads its result back, else None."""
-    record = validation_records.load(name, fingerprint, list(RESULT_DTYPES))
-    if record is None:
-        return None
-    try:
-        key = ValidationResultIdentifier.from_tuple(tuple(record["gx_key"]))
-        result = ExpectationSuiteValidationResultSchema().load(record["gx_result"])
-    except Exception:  # noqa: BLE001 - whatever GX cannot read back, the table is simply validated again
-        return None
-    if result.success is not True or len(result.results) != len(record["rows"]):
-        return None
-    return TableRun(record["rows"], key, result)
-
-
-def _update_records(runs: dict[str, TableRun], fingerprints: dict[str, dict]) -> None:
-    """Record each freshly validated table that passed; forget the record of one that failed."""
-    for name, table_run in runs.items():
-        if table_run.passed:
-            validation_records.save(name, fingerprints[name], table_run.rows, list(table_run.gx_key.to_tuple()),
-                                    _store_json(table_run.gx_result))
-        else:
-            validation_records.discard(name)
-
-
-def _store_json(result: ExpectationSuiteValidationResult) -> dict:
-    """The result as GX's validation results store serialises it (through its schema), so it loads back the same."""
-    return json.loads(ExpectationSuiteValidationResultSchema().dumps(result.to_json_dict()))
-
