@@ -410,6 +410,9 @@ AUDIT_RULES = {
     "impossible_value": "Giá trị không thể có (ngoài khoảng cho phép)",
 }
 REGISTER_INPUT_KINDS = {"register": "District register file", "synthetic_manifest": "SYNTHETIC.json (generator manifest)"}
+# household_key: the first 64 bits of HMAC-SHA256(key, household id), as 16 hex digits (pipeline.registers.contract).
+# Collisions among ≈27 M households a year (a national review) have a chance of about 2 in 100 000.
+HOUSEHOLD_KEY_HEX_DIGITS = 16
 # Province rows of the register aggregates carry Lạng Sơn's GSO province code in district_code.
 PROVINCE_CODE = "20"
 
@@ -608,8 +611,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     "district_list": (_district_list_regex(REGISTER_DISTRICT_CODES),
                       "là các mã huyện GSO cách nhau bởi dấu ';', hoặc rỗng"),
     "sha256": (r"^[0-9a-f]{64}$", "là mã băm SHA-256: 64 ký tự thập lục phân viết thường"),
-    # 16 = KEY_HEX_DIGITS of pipeline/registers/stage.py, which writes the key (a test keeps the two equal).
-    "household_key": (r"^[0-9a-f]{16}$", "là 16 chữ số thập lục phân (mã hộ đã mã hóa), không bao giờ là mã hộ gốc"),
+    "household_key": (rf"^[0-9a-f]{{{HOUSEHOLD_KEY_HEX_DIGITS}}}$",
+                      f"là {HOUSEHOLD_KEY_HEX_DIGITS} chữ số thập lục phân (mã hộ đã mã hóa), không bao giờ là mã hộ gốc"),
     "register_file": (rf"^registers/{_REGISTER_FILE}$", "có dạng registers/<năm>/ho_<mã huyện>_<năm>.csv hoặc .xlsx"),
     "register_input": (rf"^registers/(?:{_REGISTER_FILE}|SYNTHETIC\.json)$",
                        "là một sổ hộ registers/<năm>/ho_<mã huyện>_<năm>.csv|xlsx hoặc registers/SYNTHETIC.json"),

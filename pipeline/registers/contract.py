@@ -40,7 +40,7 @@ TEXT_COLUMNS = ("district_code", "commune_code")
 WHOLE_NUMBER = r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)"
 DECIMAL_NUMBER = WHOLE_NUMBER + r"(?:,[0-9]+)?"
 TYPOGRAPHIC_MINUS = "\u2212"
-KEY_HEX_DIGITS = 16  # 64 bits: collisions among ~10^7 households a year are negligible
+KEY_HEX_DIGITS = schema.HOUSEHOLD_KEY_HEX_DIGITS
 HMAC_BLOCK = 64      # SHA-256's block size (RFC 2104)
 
 
