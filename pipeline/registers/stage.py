@@ -45,8 +45,9 @@ NFC_REPAIR, SPACE_REPAIR = "chuẩn hoá Unicode NFC", "bỏ khoảng trắng th
 HOUSEHOLDS = "households"       # DuckDB table: one typed, pseudonymised row per register row
 ROWS = "register_rows"          # DuckDB view: register_households' columns, row_order and the rule flags
 AGGREGATE_ROWS = "aggregate_rows"
-# Parquet of register_households: zstd, row groups small enough for a reader to take one district-year.
-PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
+# Parquet of register_households: zstd, row groups small enough for a reader to take one district-year. DuckDB
+# writes straight into pipeline.atomic's temporary file (its own `tmp_<name>` file would outlive a kill).
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, USE_TMP_FILE false"
 LINE_SPAN = 2**32  # file_index × LINE_SPAN + line: a row's position in file order, as one integer
 SQL_TYPES = {"str": "VARCHAR", "int64": "BIGINT", "float64": "DOUBLE", "bool": "BOOLEAN"}
 
