@@ -612,3 +612,21 @@ def test_a_missing_district_is_a_warning_not_an_error(sample, tmp_path, capsys):
 def test_no_registers_is_a_clear_error(tmp_path):
     with pytest.raises(PipelineError, match="make sample-data"):
         register.build_tables(tmp_path)
+
+
+@pytest.mark.parametrize("key", [b"sixteen-byte-key", b"k" * 64, b"a key longer than sha-256's block of sixty-four bytes...",
+                                 "khóa-bí-mật-của-tỉnh-Lạng-Sơn".encode("utf-8")])
+def test_the_sql_keyed_hash_is_hmac_sha256(key):
+    """The register stage hashes ids in DuckDB (two SHA-256 passes over the key's pads): Python's hmac agrees,
+    for keys shorter and longer than SHA-256's 64-byte block."""
+    import duckdb
+
+    from pipeline.registers import contract
+
+    ids = ["HH-181-0000001", "HH-189-9999999", "mã hộ có dấu", ""]
+    con = duckdb.connect()
+    for macro in contract.macros():
+        con.execute(macro)
+    got = [r[0] for r in con.execute(f"SELECT key_hex({contract.key_sql('id')}) FROM (SELECT unnest($ids) AS id)",
+                                     {"ids": ids, **contract.hmac_pads(key)}).fetchall()]
+    assert got == [hmac.new(key, i.encode("utf-8"), hashlib.sha256).hexdigest()[:16] for i in ids]

@@ -1,14 +1,15 @@
 """The register contract (docs/register_contract.md) as SQL: clean, parse and check every cell of a file's rows.
 
 A file's rows arrive as a relation of text cells (`line` plus one VARCHAR per canonical column, NULL when
-empty; pipeline.registers.cells makes it). `typed_select` turns it into typed, pseudonymised rows in one
-streaming projection; `checks` are the contract's rules, in the order they are reported; a file with a
-broken rule is re-read once, the first broken rule found (`first_problem`) and reported as a RawDataError
-naming file, line and column, with the message pipeline.ingest's rules have always given.
+empty, and `plain`; pipeline.registers.cells makes it). `typed_rows` turns it into typed, pseudonymised rows
+in one streaming projection, with `problem_flag` marking a row that breaks the contract; `checks` are the
+contract's rules, in the order they are reported: a file with a flagged row is read again and the first
+broken rule found (`first_problem_select`) is raised as a RawDataError naming file, line and column, with
+the message pipeline.ingest's rules have always given.
 
-Cleaning is pipeline.vn.clean_text in SQL (NFC, every run of Unicode whitespace one space, trimmed). Cells
-that are already clean in the common case (digits, the exact vocabulary labels) skip it; the others are
-cleaned and counted as repairs (NFC / spaces), which the run log reports per file.
+Cleaning is pipeline.vn.clean_text in SQL (NFC, every run of Unicode whitespace one space, trimmed). Rows
+that are clean as they stand (`plain_rows`: digits, the exact vocabulary labels, ASCII ids) skip it; the
+others are cleaned and counted as repairs (NFC / spaces), which the run log reports per file.
 
 The household id never leaves the projection: household_key = HMAC-SHA256(key, id) is computed in the same
 expression that reads the id (two SHA-256 passes over the key's inner and outer pads, RFC 2104), kept as
@@ -51,9 +52,13 @@ def _whitespace_class() -> str:
 
 
 WHITESPACE_RUN = _whitespace_class()
-# The first 64 bits of a HMAC-SHA256 digest: the key's outer pad, then the inner digest of pad and id.
-_KEY_BITS = ("('0x' || left(sha256($outer_pad || unhex(sha256($inner_pad || encode({id})))), "
-             f"{KEY_HEX_DIGITS}))::UBIGINT")
+
+
+def key_sql(household_id: str) -> str:
+    """SQL: the first 64 bits of HMAC-SHA256(key, id) as an unsigned integer: SHA-256 of the key's outer pad
+    and the SHA-256 of its inner pad and the id ($inner_pad, $outer_pad: hmac_pads)."""
+    inner = f"unhex(sha256($inner_pad || encode({household_id})))"
+    return f"('0x' || left(sha256($outer_pad || {inner}), {KEY_HEX_DIGITS}))::UBIGINT"
 
 
 def macros() -> list[str]:
@@ -146,7 +151,7 @@ def typed_rows(source: str, passed: tuple[str, ...] = ()) -> str:
     cleaning changed, by kind).
     """
     parts = [*passed, "line", "(" + " AND ".join(f"\"{name}\" IS NULL" for name in COLUMNS) + ") AS blank",
-             _KEY_BITS.format(id=_text("household_id")) + " AS key",
+             f"{key_sql(_text('household_id'))} AS key",
              f"{_empty('household_id')} AS id_empty", f"{_empty('score_a')} AS score_a_empty"]
     for name in COLUMNS:
         if name in TEXT_COLUMNS:
