@@ -1,10 +1,10 @@
 """Killing the pipeline at any moment leaves no partial output, and the next run repairs everything.
 
 In a temporary copy of the project with a completed run (outputs C; the same inputs give the same
-bytes, see test_determinism.py), `build && validate && render --year 2022` is started as its own
+bytes, see test_determinism.py), `build && registers && validate && render --year 2022` is started as its own
 process group and SIGKILLed (the group, plus the papermill kernel, which jupyter_client starts in a
 session of its own) at 10 %, 50 % and 90 % of each stage's duration in the clean run, counted from the
-moment that stage's process appears, and once more while GX is writing the new Data Docs site: 10 kill
+moment that stage's process appears, and once more while GX is writing the new Data Docs site: 13 kill
 points, one after the other in the same copy. To keep the test short, a kill aimed at a later stage
 starts the chain at that stage (`validate && render`, `render`) when every file of C is in place (the
 earlier stages would only rewrite the same bytes); otherwise the whole chain runs.
