@@ -1391,9 +1391,10 @@ def main(argv: list[str] | None = None) -> int:
     size = sum(f["bytes"] for f in manifest["files"].values())
     print(f"{len(manifest['files'])} synthetic registers in {args.out} ({size / 1e6:.1f} MB, "
           f"{time.perf_counter() - started:.1f} s, K = {args.scale:g}); manifest {args.out / MANIFEST_NAME}")
+    times = "" if args.scale == 1 else f" × {args.scale:g}"
     for year, counts in manifest["province_counts"].items():
         print(f"  {year}: {counts['rows']:,} households, {counts['poor']:,} poor, {counts['near_poor']:,} near-poor "
-              f"({manifest['targets'][year]['kind']})")
+              f"({manifest['targets'][year]['kind']}{times})")
     print("  anomalies: " + ", ".join(f"{k} {v['total']}" for k, v in manifest["anomaly_counts"].items()))
     print(f"  {NOTICE_EN}")
     return 0
