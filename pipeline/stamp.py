@@ -37,7 +37,7 @@ GROUPS: dict[str, tuple[Path, tuple[str, ...], tuple[str, ...]]] = {
     "validated": (OUTPUT_STAMPS / "validated.sha256", ("data/processed/validation_results.parquet",), ()),
 }
 INPUT_GROUPS = ("raw", "code", "suites", "notebooks", "lock", "generator", "registers", "pseudonym_key")
-# Not a file: the household-id key (pipeline/registers/stage.py) comes from the environment, and every household
+# Not a file: the household-id key (pipeline/registers/files.py) comes from the environment, and every household
 # key in data/processed changes with it. Its stamp holds HMAC(key, a fixed text), never the key.
 PSEUDONYM_KEY_STAMP = INPUT_STAMPS / "pseudonym_key.sha256"
 PSEUDONYM_KEY_ENV = "LANGSON_PSEUDONYM_KEY"
