@@ -107,24 +107,17 @@ reports: reports/$(YEAR)/.reports-all.done
 endif
 
 # Make wakes the render step when any processed table, the notebook, the code or the lock changed; the
-# render step then renders only the reports whose own inputs changed (their run records say what they
-# read: pipeline/manifest.py is_current), so one district's corrected register re-renders that district's
-# report and the province report, and keeps every other report byte for byte.
+# step renders every report of the scope again (in-process, about a second each), so what a report shows
+# never depends on what an earlier run left behind.
 REPORT_INPUTS := $(BUILT) $(VALIDATED) $(IN)/notebooks.sha256 $(IN)/code.sha256 $(IN)/lock.sha256
 
 reports/$(YEAR)/.reports-all.done: $(REPORT_INPUTS) | $(VENV)/.installed
-	@echo ">>> reports: year $(YEAR), province + districts + index (2 workers; unchanged reports are kept)"
+	@echo ">>> reports: year $(YEAR), province + districts + index (2 workers)"
 	$(PY) -m pipeline render-all --year '$(YEAR)' --jobs 2
 	touch $@
 
-# A district report shows the province report's district comparison in place, so the province report
-# is brought up to date first (kept as it is when its inputs did not change).
 $(REPORT_DONE): $(REPORT_INPUTS) | $(VENV)/.installed
-	@echo ">>> report: year $(YEAR)$(if $(DISTRICT), district $(DISTRICT) and the province report it links to)"
-ifneq ($(strip $(DISTRICT)),)
-	$(PY) -m pipeline check-params --year '$(YEAR)' --district '$(DISTRICT)'
-	$(PY) -m pipeline render --year '$(YEAR)' --district ''
-endif
+	@echo ">>> report: year $(YEAR)$(if $(DISTRICT), district $(DISTRICT))"
 	$(PY) -m pipeline render --year '$(YEAR)' --district '$(DISTRICT)'
 	touch $@
 

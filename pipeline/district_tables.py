@@ -53,10 +53,7 @@ def _year_rows(data: ReportData) -> pd.DataFrame:
 
 
 def comparison_table(data: ReportData) -> pd.DataFrame:
-    """Every district of the year beside the province (province report), or the district's own row.
-
-    Households, poor and near-poor counts and rates, M0.
-    """
+    """Every district of the year beside the province: households, poor and near-poor counts and rates, M0."""
     rows = _year_rows(data)
     if rows.empty:
         return pd.DataFrame()
@@ -77,17 +74,18 @@ def comparison_table(data: ReportData) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
-def comparison_highlight(table: pd.DataFrame) -> pd.Series:
-    """The province row of the comparison."""
-    return table["Mã"].eq(PROVINCE_CODE)
+def comparison_highlight(table: pd.DataFrame, data: ReportData) -> pd.Series:
+    """The province row of the comparison, and the report's own district."""
+    return table["Mã"].eq(PROVINCE_CODE) | table["Mã"].eq(data.district.code if data.district else None)
+
+
+def own_row(table: pd.DataFrame, data: ReportData) -> pd.DataFrame:
+    """The district report's own row of the comparison."""
+    return table[table["Mã"] == data.district.code].reset_index(drop=True)
 
 
 def deprivation_table(data: ReportData) -> pd.DataFrame:
-    """The 12 indicators: share of households deprived, censored share, contribution to M0.
-
-    The province report adds nothing beside its own column; a district report holds no province rows
-    (report_data.load), so the province profile is read in the province report.
-    """
+    """The 12 indicators for the report's district (or the province): shares deprived, censored, contribution to M0."""
     code = data.district.code if data.district else PROVINCE_CODE
     own = data.district_deprivation[data.district_deprivation["district_code"] == code]
     if own.empty:
@@ -157,7 +155,7 @@ def audit_table(data: ReportData) -> pd.DataFrame:
 
 
 def comparison_chart(data: ReportData) -> Figure:
-    """Poor rate of every district in the year, the province as a line (province report)."""
+    """Poor rate of every district in the year, the province as a line, the report's own district in red."""
     rows = _year_rows(data)
     districts = rows[rows["district_code"] != PROVINCE_CODE].sort_values("poor_rate_pct")
     province = rows[rows["district_code"] == PROVINCE_CODE]["poor_rate_pct"]
@@ -165,7 +163,9 @@ def comparison_chart(data: ReportData) -> Figure:
     title = f"Tỷ lệ hộ nghèo theo huyện, rà soát năm {data.year} (%)"
     fig = charts._figure(9.5, 3.6, f"Biểu đồ thanh ngang: {title}.")
     ax = fig.add_subplot()
-    ax.barh([names.get(c, c) for c in districts["district_code"]], districts["poor_rate_pct"], color="#1f5f99")
+    own = data.district.code if data.district else None
+    ax.barh([names.get(c, c) for c in districts["district_code"]], districts["poor_rate_pct"],
+            color=["#c0392b" if c == own else "#1f5f99" for c in districts["district_code"]])
     if not province.empty:
         ax.axvline(province.iloc[0], color="#333", linestyle="--", linewidth=1)
         ax.text(province.iloc[0], len(districts) - 0.4, f" Toàn tỉnh {rate(province.iloc[0])} %", fontsize=8, va="top")
@@ -193,29 +193,3 @@ def deprivation_chart(data: ReportData) -> Figure:
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
-
-PROVINCE_REPORT_HREF = "../annual_report.html"  # from reports/<year>/districts/<slug>.html
-COMPARISON_TABLE_ANCHOR = "T_district-comparison"  # the province report's comparison table (tables.to_html id)
-
-
-def province_comparison_frame(data: ReportData) -> str:
-    """The province report's district comparison, shown in place inside a district report (HTML).
-
-    The comparison lives in one place, the province report: a district report that copied it would
-    change whenever any other district corrected its register, and could not stay as published.
-    """
-    href = f"{PROVINCE_REPORT_HREF}#{COMPARISON_TABLE_ANCHOR}"
-    title = f"So sánh các huyện và toàn tỉnh, rà soát năm {data.year} (báo cáo toàn tỉnh)"
-    return (f'<p>Bảng và biểu đồ so sánh {data.district.name} với toàn tỉnh và các huyện khác là phần của '
-            f'<a href="{href}">báo cáo toàn tỉnh năm {data.year}</a> (cùng thư mục), hiển thị tại đây. '
-            "Báo cáo huyện chỉ chứa số liệu của huyện, nên sửa sổ của huyện khác không làm báo cáo này thay đổi.</p>\n"
-            f'<iframe src="{href}" title="{title}" loading="lazy" '
-            'style="width:100%;height:720px;border:1px solid #ccc"></iframe>')
-
-
-def sheets(data: ReportData) -> dict[str, pd.DataFrame]:
-    """The register tables for the report's workbook."""
-    tables = {"So sánh các huyện" if data.district is None else "Số liệu của huyện": comparison_table(data), "Thiếu hụt theo chỉ số": deprivation_table(data),
-            "Tiến độ giảm nghèo": progress_table(data), "Diễn biến hộ nghèo": flows_table(data),
-            "Hộ vi phạm quy tắc": audit_table(data)}
-    return {name: table for name, table in tables.items() if not table.empty}

@@ -1,9 +1,8 @@
 """What an auditor gets beside each report: a run record and the folder's MANIFEST.sha256.
 
 - <report>.run.json: parameters, code commit, SOURCE_DATE_EPOCH, lock hash, input hashes (project files,
-  the household registers behind the report, one hash per data frame the report read), output hashes,
-  and which notebook cell made each table and figure (read off the executed notebook). A rerun skips a
-  report whose record shows the same inputs and intact outputs (is_current).
+  the household registers behind the report), output hashes, and which notebook cell made each table
+  and figure (read off the executed notebook).
 - reports/<year>/MANIFEST.sha256: `sha256sum -c` format, paths from the project root: every input
   (raw data, lock, code, suites, notebook), every processed table, the Data Docs and every file of
   the year's folder. `make verify` rebuilds from raw data and compares against it.
@@ -55,12 +54,8 @@ def cell_products(notebook) -> list[dict]:
     return products
 
 
-def run_inputs(parameters: dict, commit: str, report_inputs: dict[str, str], register_files: dict[str, str]) -> dict:
-    """What a report is made from: parameters, commit, epoch, lock, Python, project inputs and the data it read.
-
-    report_inputs holds one sha256 per frame the report read (report_data.frame_digests), so a record
-    says exactly which data a report depends on; register_files are the household registers behind them.
-    """
+def run_inputs(parameters: dict, commit: str, register_files: dict[str, str]) -> dict:
+    """What a report is made from: parameters, commit, epoch, lock, Python, project inputs and its registers."""
     lock = paths.ROOT / "requirements.lock"
     return {
         "parameters": parameters,
@@ -70,29 +65,11 @@ def run_inputs(parameters: dict, commit: str, report_inputs: dict[str, str], reg
         "python_version": platform.python_version(),  # printed in the report; not fixed by the lock
         "inputs": {paths.relative(p): sha256(p) for p in project_files(INPUT_PATTERNS)},
         "register_files": register_files,
-        "report_inputs": report_inputs,
     }
 
 
 def record_path(stem: Path) -> Path:
     return stem.with_name(stem.name + RECORD_SUFFIX)
-
-
-def is_current(stem: Path, inputs: dict) -> bool:
-    """True when the report's run record was made from exactly these inputs and its outputs are intact.
-
-    This is how a rerun renders only the reports whose data changed: a district report whose own data,
-    code, notebook, lock, commit and epoch are unchanged is left as it is, byte for byte.
-    """
-    try:
-        record = json.loads(record_path(stem).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if not isinstance(record, dict) or any(record.get(key) != value for key, value in inputs.items()):
-        return False
-    outputs = record.get("outputs") or {}
-    return bool(outputs) and all((paths.ROOT / name).is_file() and sha256(paths.ROOT / name) == digest
-                                 for name, digest in outputs.items())
 
 
 def write_run_record(stem: Path, inputs: dict, notebook, outputs: list[Path]) -> Path:

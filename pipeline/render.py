@@ -16,23 +16,15 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline import atomic, district_tables, manifest, paths, report_data, tables
+from pipeline import atomic, manifest, paths, report_data, tables
 from pipeline.errors import PipelineError
 
 NOTEBOOK_NAME = "annual_report"
 OUTPUT_SUFFIXES = (".html", ".ipynb", ".xlsx")  # beside each report: HTML, executed notebook, workbook
-CODE_DIR = Path(__file__).resolve().parent.parent  # where `pipeline` is imported from, for the kernel
-KERNEL_ENV = {
-    "PYTHONHASHSEED": "0",
-    "TZ": "UTC",
-    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-    "TQDM_DISABLE": "1",
-}
-EXECUTION_TIMEOUT_S = 300
+CODE_DIR = Path(__file__).resolve().parent.parent  # the git checkout of the code (code_commit)
 # Template: the lab look without any script fetched from a CDN, and alt text on chart images.
 TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
@@ -60,28 +52,30 @@ _DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can hold
 
 
 def run(year: object, district: object = None, update_manifest: bool = True) -> list[Path]:
-    """Check parameters, execute and convert the report, write HTML + executed notebook + XLSX + run record.
+    """Execute the report's notebook and write HTML, executed notebook, XLSX and the run record.
 
-    A report whose run record shows the same inputs (its own data frames, project files, lock, commit,
-    epoch) and intact outputs is not rendered again: it is already what a render would write. Returns
-    the files written (none when skipped).
-
+    The workbook holds the very tables the notebook showed. Returns the files written.
     update_manifest=False leaves the year's MANIFEST.sha256 to the caller (run_all writes it once, after
     every worker has finished, so two workers never race on it).
     """
     year, code = report_data.check_params(year, district)
-    data = report_data.load(year, code)
     commit = code_commit()
+    notebook, namespace = _execute(year, code, commit)
+    data = namespace["data"]
     stem = _output_stem(data)
-    register_files = dict(zip(data.register_inputs["file"], data.register_inputs["sha256"]))
-    inputs = manifest.run_inputs({"year": year, "district": code}, commit, report_data.frame_digests(data), register_files)
+    contents = (to_html(notebook, tables.report_title(data)).encode("utf-8"), _notebook_bytes(notebook),
+                workbook_bytes(tables.workbook_sheets(namespace["shown_tables"])))
     written = []
-    if manifest.is_current(stem, inputs):
-        for kept in [stem.with_suffix(suffix) for suffix in OUTPUT_SUFFIXES] + [manifest.record_path(stem)]:
-            atomic.remove_leftovers(kept)  # what a writer killed mid-render may have left beside the kept files
-        print(f"Không đổi, giữ nguyên / unchanged, kept: {paths.relative(stem)}.* (dữ liệu, mã nguồn như lần trước)")
-    else:
-        written = _render(data, commit, stem, inputs)
+    for suffix, content in zip(OUTPUT_SUFFIXES, contents):
+        path = stem.with_suffix(suffix)
+        atomic.write_bytes(path, content)
+        print(f"Đã ghi / wrote {path.relative_to(paths.ROOT)} ({len(content):,} bytes)".replace(",", "."))
+        written.append(path)
+    register_files = dict(zip(data.register_inputs["file"], data.register_inputs["sha256"]))
+    inputs = manifest.run_inputs({"year": year, "district": code}, commit, register_files)
+    record = manifest.write_run_record(stem, inputs, notebook, written)
+    print(f"Đã ghi / wrote {record.relative_to(paths.ROOT)}")
+    written.append(record)
     if update_manifest:
         listing = manifest.write_manifest(year)
         print(f"Đã ghi / wrote {listing.relative_to(paths.ROOT)}")
@@ -89,45 +83,27 @@ def run(year: object, district: object = None, update_manifest: bool = True) -> 
     return written
 
 
-def _render(data: report_data.ReportData, commit: str, stem: Path, inputs: dict) -> list[Path]:
-    """Execute the notebook, write HTML, executed notebook, XLSX and the run record."""
-    notebook = _execute(data.year, data.district.code if data.district else None, commit, stem)
-    html = to_html(notebook, tables.report_title(data))
-    written = []
-    contents = (html.encode("utf-8"), _notebook_bytes(notebook),
-                workbook_bytes(tables.all_tables(data, commit) | district_tables.sheets(data)))
-    for suffix, content in zip(OUTPUT_SUFFIXES, contents):
-        path = stem.with_suffix(suffix)
-        atomic.write_bytes(path, content)
-        print(f"Đã ghi / wrote {path.relative_to(paths.ROOT)} ({len(content):,} bytes)".replace(",", "."))
-        written.append(path)
-    record = manifest.write_run_record(stem, inputs, notebook, written)
-    print(f"Đã ghi / wrote {record.relative_to(paths.ROOT)}")
-    return written + [record]
-
-
 def run_all(year: object, jobs: int = 2) -> list[Path]:
-    """The province report and every district report of the year, in `jobs` worker processes.
+    """The province report and every district report of the year, then the index page and the manifest.
 
-    Each render runs its own kernel over IPC sockets in its own temporary folder (no shared ports or
-    files, the kernel-start races of parallel papermill runs), then the manifest and the index page
-    are written once. Reports whose inputs did not change are kept (see run).
+    The reports are rendered by `jobs` worker processes forked after the notebook's modules are imported,
+    so a worker renders report after report without importing or starting anything again.
     """
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from pipeline import report_index
+    from pipeline import charts, inprocess, report_index  # noqa: F401  (imported once, before the fork)
 
     year, _ = report_data.check_params(year, None)
     codes = report_data.district_codes_for(year)
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("fork")) as pool:
         batches = list(pool.map(_render_one, [(year, None)] + [(year, code) for code in codes]))
     written = [path for batch in batches for path in batch]
-    rendered = sum(1 for path in written if path.suffix == ".html")
     written.append(report_index.write(year))
     written.append(manifest.write_manifest(year))
-    print(f"Năm {year}: dựng {rendered} / {len(codes) + 1} báo cáo (1 toàn tỉnh, {len(codes)} huyện), giữ nguyên "
-          f"{len(codes) + 1 - rendered} báo cáo không đổi; mục lục và MANIFEST ghi lại "
-          f"(rendered {rendered}, kept {len(codes) + 1 - rendered})")
+    print(f"Đã ghi / wrote {written[-1].relative_to(paths.ROOT)}")
+    print(f"Năm {year}: đã dựng {len(codes) + 1} báo cáo (1 toàn tỉnh, {len(codes)} huyện), mục lục và MANIFEST "
+          f"/ rendered {len(codes) + 1} reports, the index and the manifest")
     return written
 
 
@@ -168,58 +144,35 @@ def _git(*args: str) -> str:
 # --- execution -----------------------------------------------------------------------------------
 
 
-@contextmanager
-def _kernel_environment():
-    """Environment the kernel inherits: fixed hash seed and time zone, inline backend, this project."""
-    extra = {
-        **KERNEL_ENV,
-        "LANGSON_PROJECT_ROOT": str(paths.ROOT),
-        "PYTHONPATH": os.pathsep.join(p for p in (str(CODE_DIR), os.environ.get("PYTHONPATH", "")) if p),
-    }
-    saved = {key: os.environ.get(key) for key in extra}
-    os.environ.update(extra)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def _execute(year: int, district: str | None, commit: str):
+    """The executed notebook (papermill, in this process) and its variables.
 
-
-def _execute(year: int, district: str | None, commit: str, stem: Path):
-    """Run the notebook with papermill; a failing cell keeps the executed notebook next to the outputs."""
+    A failing cell keeps the executed notebook beside the report's outputs as <stem>.failed.ipynb.
+    """
     import nbformat
     import papermill as pm
 
+    from pipeline import inprocess
+
     source = paths.NOTEBOOKS / f"{NOTEBOOK_NAME}.ipynb"
     parameters = {"year": int(year), "district": district, "code_commit": commit}
-    with tempfile.TemporaryDirectory(prefix="langson-render-") as tmp, _kernel_environment():
+    with tempfile.TemporaryDirectory(prefix="langson-render-") as tmp:
         executed = Path(tmp) / f"{NOTEBOOK_NAME}.ipynb"
         try:
             notebook = pm.execute_notebook(
-                str(source), str(executed), parameters=parameters, kernel_name="python3", language="python",
-                progress_bar=False, log_output=False, request_save_on_cell_execute=False, record_timing=False,
-                shutdown_kernel="immediate", execution_timeout=EXECUTION_TIMEOUT_S, cwd=str(paths.ROOT),
-                config=_kernel_config(tmp),
+                str(source), str(executed), parameters=parameters, engine_name=inprocess.ENGINE_NAME,
+                kernel_name="python3", language="python", progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False, record_timing=False, cwd=str(paths.ROOT),
             )
         except pm.PapermillExecutionError as err:
-            failed = stem.with_suffix(".failed.ipynb")
+            failed = _output_stem(report_data.load(year, district)).with_suffix(".failed.ipynb")
             if executed.exists():  # papermill writes the notebook with the error before raising
                 atomic.write_bytes(failed, executed.read_bytes())
             raise PipelineError(
                 f"Sổ tính báo cáo lỗi ở ô {err.exec_count}: {err.ename}: {err.evalue}. Sổ tính đã chạy được giữ ở {failed}. "
                 f"/ The report notebook failed ({err.ename}); the executed notebook is kept at {failed}."
             ) from err
-    return canonical(nbformat.from_dict(notebook))
-
-
-def _kernel_config(folder: str):
-    """Kernel over IPC sockets in the run's temporary folder: no TCP ports, no plain-TCP warning on stderr."""
-    from traitlets.config import Config
-
-    return Config({"KernelManager": {"transport": "ipc", "ip": str(Path(folder) / "kernel")}})
+    return canonical(nbformat.from_dict(notebook)), inprocess.user_namespace()
 
 
 def canonical(notebook):

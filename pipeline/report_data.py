@@ -6,10 +6,8 @@ LANGSON_PROJECT_ROOT moves), so tests can point it at a temporary copy.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -58,8 +56,8 @@ class ReportData:
     validation_results: pd.DataFrame
     raw_inputs: pd.DataFrame
     # Household-register data (empty when no registers): all years for the trend, the year for the rest.
-    # A district report holds its own district's rows only (see load), so that correcting one district's
-    # register changes that district's report and the province report, and no other district's.
+    # A district report holds every district's figures (its comparison with the province and the other
+    # districts is part of its own file) and its own district's audit findings.
     register_inputs: pd.DataFrame
     district_poverty: pd.DataFrame
     district_deprivation: pd.DataFrame
@@ -226,47 +224,23 @@ def load(year: object, district: object = None, processed: Path | None = None) -
         poverty_series=_read("poverty_series", processed).sort_values(["standard", "year", "series_id"], ignore_index=True),
         reconciliation=_year_first(_read("reconciliation", processed), year),
         transcription_check=_read("transcription_check", processed),
-        validation_results=_as_displayed(_read("validation_results", processed)),
+        validation_results=_read("validation_results", processed),
         raw_inputs=_read("raw_inputs", processed).sort_values("file", ignore_index=True),
-        register_inputs=_register_files_of(register["register_inputs"], code),
-        district_poverty=_of_district(register["district_poverty"], code),
-        district_deprivation=_of_district(_of_review_year(register["district_deprivation"], year), code),
-        district_flows=_of_district(_of_review_year(register["district_flows"], year), code),
-        register_audit=_of_district(_of_review_year(register["register_audit"], year), code)[AUDIT_COLUMNS_SHOWN],
+        register_inputs=register["register_inputs"].sort_values("file", ignore_index=True),
+        district_poverty=register["district_poverty"],
+        district_deprivation=_of_review_year(register["district_deprivation"], year),
+        district_flows=_of_review_year(register["district_flows"], year),
+        register_audit=_of_district(_of_review_year(register["register_audit"], year), code),
     )
 
 
 # Register tables a report reads (register_households, ~800k rows, is never read by a report).
 REGISTER_FRAMES = ("register_inputs", "district_poverty", "district_deprivation", "district_flows", "register_audit")
-# What a report shows of the audit: households per rule and commune (or district). The finding's detail
-# names the other file and line of a duplicate id, so it changes when another district edits its file.
-AUDIT_COLUMNS_SHOWN = ["review_year", "district_code", "commune_code", "household_key", "rule"]
-
-
 def _of_district(frame: pd.DataFrame, code: str | None) -> pd.DataFrame:
-    """A district report's own rows; the province report keeps every district and the province row."""
+    """A district report's own rows; the province report keeps every district."""
     if code is None:
         return frame
     return frame[frame["district_code"] == code].reset_index(drop=True)
-
-
-def _register_files_of(inputs: pd.DataFrame, code: str | None) -> pd.DataFrame:
-    """Register files a report's figures come from: the district's own files, or all of them (province)."""
-    if code is not None:
-        own = inputs["file"].str.extract(r"/ho_([0-9]{3})_[0-9]{4}\.[a-z]+$", expand=False) == code
-        inputs = inputs[own.fillna(False).astype(bool)]
-    return inputs.sort_values("file", ignore_index=True)
-
-
-def _as_displayed(results: pd.DataFrame) -> pd.DataFrame:
-    """GX results as a report shows them: counts and failing rows only for expectations that failed.
-
-    A passing "mostly" rule over register_households counts rows of every district; keeping that count
-    would make each district report depend on the other districts' registers for a number it never shows.
-    """
-    passed = results["success"].astype(bool)
-    return results.assign(unexpected_count=results["unexpected_count"].where(~passed, 0),
-                          failing_rows=results["failing_rows"].where(~passed, ""))
 
 
 def _read_register(name: str, processed: Path | None) -> pd.DataFrame:
@@ -316,22 +290,6 @@ def district_names(districts: pd.DataFrame, codes: object) -> str:
     """'189;181' -> 'Huyện Đình Lập, Huyện Bình Gia' (unknown codes are shown as they are)."""
     names = dict(zip(districts["district_code"], districts["district_name"]))
     return ", ".join(names.get(c, c) for c in _split_codes(codes))
-
-
-def frame_digests(data: ReportData) -> dict[str, str]:
-    """sha256 of every frame of a report (columns, dtypes and values as CSV text): what the report read.
-
-    Two loads with the same digests give the same report, so the digests decide whether a report must be
-    rendered again (manifest.is_current) and tell an auditor which data each report depends on.
-    """
-    digests = {}
-    for field in fields(data):
-        frame = getattr(data, field.name)
-        if isinstance(frame, pd.DataFrame):
-            header = json.dumps({str(c): str(t) for c, t in frame.dtypes.items()}, ensure_ascii=False)
-            text = header + "\n" + frame.to_csv(index=False, lineterminator="\n")
-            digests[field.name] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return digests
 
 
 # --- derived numbers shared by tables and charts -------------------------------------------------

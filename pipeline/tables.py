@@ -471,30 +471,27 @@ def provenance_table(data: ReportData, code_commit: str, environ: dict | None = 
     return pd.DataFrame(rows, columns=["Thông tin", "Giá trị"])
 
 
-# --- all tables of a report, for the workbook ---------------------------------------------------
+# --- the workbook ---------------------------------------------------------------------------------
+
+# Sheet of the XLSX workbook for each table the notebook shows (by its HTML id); at most 31 characters.
+SHEET_NAMES = {
+    "district-flags": "Huyện nghèo", "poverty-targets": "Mục tiêu giảm nghèo", "budget-lines": "Kinh phí theo dòng",
+    "capital-split": "ĐTPT và sự nghiệp", "stated-totals": "Các tổng theo văn bản",
+    "project-targets": "Chỉ tiêu theo dự án", "credit": "Tín dụng ưu đãi", "policy-results": "Kết quả chính sách",
+    "poverty-series": "Chuỗi số liệu nghèo", "district-figures": "Số liệu của huyện",
+    "district-comparison": "So sánh các huyện", "deprivation": "Thiếu hụt theo chỉ số", "progress": "Tiến độ giảm nghèo",
+    "flows": "Diễn biến hộ nghèo", "register-audit": "Hộ vi phạm quy tắc", "transcription": "Kiểm tra chép số liệu",
+    "gx-summary": "Kiểm định GX", "gx-failures": "Kiểm định GX – không đạt", "reconciliation": "Đối chiếu số liệu",
+    "provenance": "Thông tin báo cáo", "raw-inputs": "Tệp đầu vào",
+}
 
 
-def all_tables(data: ReportData, code_commit: str = "unknown") -> dict[str, pd.DataFrame]:
-    """Every non-empty table of the report in report order, keyed by a sheet name of at most 31 characters."""
-    tables = {
-        "Kinh phí theo dòng": budget_lines_table(data.budget_lines, data.projects, data.stated_totals, data.districts),
-        "ĐTPT và sự nghiệp": capital_split_table(data.stated_totals, data.year),
-        "Các tổng theo văn bản": stated_totals_table(data.stated_totals),
-        "Mục tiêu giảm nghèo": targets_table(data.plan_targets, data.districts, poverty=True),
-        "Chỉ tiêu theo dự án": targets_table(data.plan_targets, data.districts, poverty=False),
-        "Kết quả chính sách": policy_results_table(data.policy_results),
-        "Tín dụng ưu đãi": credit_table(data.policy_results),
-        "Huyện nghèo": district_flags_table(data),
-        "Chuỗi số liệu nghèo": poverty_series_table(data.poverty_series),
-        "Kiểm tra chép số liệu": transcription_table(data.transcription_check),
-        "Kiểm định GX": gx_summary_table(data.validation_results),
-        "Kiểm định GX – không đạt": gx_failures_table(data.validation_results),
-        "Đối chiếu số liệu": reconciliation_table(data.reconciliation),
-        "Tệp đầu vào": raw_inputs_table(data.raw_inputs),
-        "Thông tin báo cáo": provenance_table(data, code_commit),
-    }
-    assert all(len(name) <= 31 for name in tables), "Excel sheet names are limited to 31 characters"
-    return {name: table for name, table in tables.items() if not table.empty}
+def workbook_sheets(shown: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables a report showed (table id -> frame, in report order) keyed by their sheet names."""
+    unnamed = sorted(set(shown) - set(SHEET_NAMES))
+    if unnamed:
+        raise KeyError(f"tables.SHEET_NAMES has no sheet name for the report tables {unnamed}")
+    return {SHEET_NAMES[table_id]: frame for table_id, frame in shown.items()}
 
 
 # --- HTML ----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""End to end: render the real 2022 and 2021 reports (and one district) into a temporary copy of the project.
+"""End to end: render the real 2022 reports (province and districts, in a batch) and 2021 into a temporary copy.
 
 The copy holds data/processed and notebooks/; the render subprocess gets LANGSON_PROJECT_ROOT pointing at
 it, so the working tree's reports/ is never touched. Runs under `make test`, which builds the data first.
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 import pipeline
@@ -24,11 +25,11 @@ CODE_MARKERS = ("import ", "report_data.", "In&nbsp;[", "Traceback", "Warning", 
 HTML_BUDGET_BYTES = 1_500_000
 
 
-def render(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """`python -m pipeline render ...` against the copy at `root`, with a fixed SOURCE_DATE_EPOCH."""
+def render(root: Path, *args: str, command: str = "render") -> subprocess.CompletedProcess:
+    """`python -m pipeline render ...` (or render-all) against the copy at `root`, with a fixed SOURCE_DATE_EPOCH."""
     env = {**os.environ, "LANGSON_PROJECT_ROOT": str(root), "SOURCE_DATE_EPOCH": "1640995200",
            "LANGSON_CODE_COMMIT": "test-commit"}  # a commit landing mid-test must not change the footer
-    return subprocess.run([sys.executable, "-m", "pipeline", "render", *args], cwd=CODE_DIR, env=env,
+    return subprocess.run([sys.executable, "-m", "pipeline", command, *args], cwd=CODE_DIR, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -39,7 +40,7 @@ def snapshot(folder: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """A copy of data/processed + notebooks with the 2022, 2021 and one district report rendered in it."""
+    """A copy of data/processed + notebooks with every 2022 report (one batch, 2 workers) and the 2021 report."""
     missing = [name for name in NEEDED if not (paths.PROCESSED / f"{name}.parquet").exists()]
     if missing:
         pytest.skip(f"data/processed lacks {', '.join(missing)}: run `make data` first (make test does)")
@@ -47,8 +48,8 @@ def project(tmp_path_factory):
     shutil.copytree(paths.PROCESSED, root / "data" / "processed")
     shutil.copytree(paths.NOTEBOOKS, root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     before = snapshot(paths.REPORTS) if paths.REPORTS.exists() else {}
-    runs = {args: render(root, *args) for args in [("--year", "2022"), ("--year", "2021"),
-                                                   ("--year", "2022", "--district", "huyen-binh-gia")]}
+    runs = {("--year", "2022"): render(root, "--year", "2022", command="render-all"),
+            ("--year", "2021"): render(root, "--year", "2021")}
     for args, result in runs.items():
         assert result.returncode == 0, f"{args}: {result.stdout}{result.stderr}"
     assert (snapshot(paths.REPORTS) if paths.REPORTS.exists() else {}) == before, "the working tree's reports/ changed"
@@ -108,12 +109,36 @@ def test_district_report_is_filtered_and_shows_its_register_figures(project):
     assert (root / "reports" / "2022" / "districts" / "huyen-binh-gia.xlsx").exists()
 
 
-def test_rendering_again_gives_the_same_bytes(project):
+def outputs_of(root: Path, stem: str) -> dict[str, str]:
+    """sha256 of a report's HTML, executed notebook and workbook."""
+    files = [root / "reports" / "2022" / f"{stem}.{ext}" for ext in ("html", "ipynb", "xlsx")]
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+@pytest.mark.parametrize("stem, args", [("annual_report", ()), ("districts/huyen-binh-gia", ("--district", "181"))])
+def test_a_report_rendered_alone_is_byte_identical_to_the_same_report_rendered_in_the_batch(project, stem, args):
     root, _ = project
-    outputs = [root / "reports" / "2022" / f"annual_report.{ext}" for ext in ("html", "ipynb", "xlsx")]
-    first = [hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs]
-    assert render(root, "--year", "2022").returncode == 0
-    assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs] == first
+    in_batch = outputs_of(root, stem)
+    for path in (root / "reports" / "2022").glob(f"{stem}.*"):
+        path.unlink()
+    result = render(root, "--year", "2022", *args)
+    assert result.returncode == 0, result.stderr
+    assert outputs_of(root, stem) == in_batch
+
+
+def test_a_district_report_copied_alone_shows_the_full_comparison(project, tmp_path):
+    """Reviewers e-mail one file: the comparison with the province and every district is in its own bytes."""
+    root, _ = project
+    alone = tmp_path / "huyen-binh-gia.html"
+    shutil.copy2(root / "reports" / "2022" / "districts" / "huyen-binh-gia.html", alone)
+    html = alone.read_text(encoding="utf-8")
+    comparison = html[html.index('id="T_district-comparison"'):]
+    comparison = comparison[:comparison.index("</table>")]
+    names = pd.read_parquet(root / "data" / "processed" / "districts.parquet")["district_name"]
+    assert len(names) == 11 and all(name in comparison for name in names)
+    assert "Toàn tỉnh" in comparison
+    assert "<iframe" not in html and 'src="data:image/png;base64,' in html
+    assert "Biểu đồ thanh ngang: Tỷ lệ hộ nghèo theo huyện" in html  # the comparison chart's alt text
 
 
 def test_unknown_year_fails_before_any_work_and_lists_the_valid_years(project):

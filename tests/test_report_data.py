@@ -1,4 +1,5 @@
 """Report layer on tiny hand-written processed tables: years, parameter checks, filtering, formatting, charts."""
+import json
 import math
 import re
 import unicodedata
@@ -309,14 +310,20 @@ def test_gx_summary_counts_per_table_and_lists_failures():
     assert "1 kỳ vọng không đạt" in tables.gx_status_md(results)
 
 
-def test_workbook_sheets_have_short_names_and_nfc_text(processed):
-    data = report_data.load(2022, processed=processed)
-    sheets = tables.all_tables(data, "abc123")
-    assert "Kinh phí theo dòng" in sheets and "Đối chiếu số liệu" in sheets
-    for name, table in sheets.items():
-        assert len(name) <= 31 and not table.empty
-        for text in [name, *table.columns, *table.astype(str).to_numpy().ravel()]:
-            assert unicodedata.is_normalized("NFC", text), text
+def test_every_table_the_notebook_shows_has_a_short_nfc_sheet_name():
+    notebook = json.loads(paths.NOTEBOOKS.joinpath("annual_report.ipynb").read_text(encoding="utf-8"))
+    source = "".join("".join(cell["source"]) for cell in notebook["cells"])
+    shown = set(re.findall(r'show_table\([^\n]*?"([a-z-]+)"', source))
+    assert len(shown) > 15 and shown <= set(tables.SHEET_NAMES), shown - set(tables.SHEET_NAMES)
+    for name in tables.SHEET_NAMES.values():
+        assert len(name) <= 31 and unicodedata.is_normalized("NFC", name), name
+
+
+def test_workbook_sheets_follow_the_report_order_and_refuse_an_unnamed_table():
+    frame = pd.DataFrame({"a": [1]})
+    assert list(tables.workbook_sheets({"raw-inputs": frame, "budget-lines": frame})) == ["Tệp đầu vào", "Kinh phí theo dòng"]
+    with pytest.raises(KeyError, match="new-table"):
+        tables.workbook_sheets({"new-table": frame})
 
 
 def test_provenance_date_comes_only_from_source_date_epoch(processed):
@@ -376,40 +383,14 @@ def with_registers(processed):
     return processed
 
 
-def test_a_district_report_reads_only_its_own_register_rows_and_files(with_registers):
+def test_a_district_report_holds_every_districts_figures_and_its_own_audit_findings(with_registers):
+    """Its comparison with the province and the other districts is part of its own file (no iframe)."""
+    write_table(with_registers, "register_audit", [
+        {"review_year": 2022, "district_code": code, "commune_code": f"0{code}01", "household_key": key * 16,
+         "source_file": f"registers/2022/ho_{code}_2022.csv", "source_row": 7, "rule": "impossible_value", "detail": "x"}
+        for code, key in (("181", "a"), ("189", "b"))])
     district = report_data.load(2022, "181", with_registers)
-    assert list(district.district_poverty["district_code"]) == ["181"]
-    assert list(district.register_inputs["file"]) == ["registers/2022/ho_181_2022.csv"]
-    province = report_data.load(2022, None, with_registers)
-    assert sorted(province.district_poverty["district_code"]) == ["181", "189", report_data.PROVINCE_CODE]
-    assert len(province.register_inputs) == 3
-
-
-def test_another_districts_correction_changes_its_report_and_the_provinces_but_not_this_one(with_registers):
-    before = {code: report_data.frame_digests(report_data.load(2022, code, with_registers)) for code in ("181", "189", None)}
-    write_table(with_registers, "district_poverty",
-                         [poverty_row("181", 200), poverty_row("189", 149), poverty_row(report_data.PROVINCE_CODE, 349)])
-    after = {code: report_data.frame_digests(report_data.load(2022, code, with_registers)) for code in ("181", "189", None)}
-    assert after["181"] == before["181"]
-    assert after["189"]["district_poverty"] != before["189"]["district_poverty"]
-    assert after[None]["district_poverty"] != before[None]["district_poverty"]
-
-
-def test_reports_keep_gx_counts_only_for_failed_expectations(processed):
-    write_table(processed, "validation_results", [
-        {"table": "register_households", "expectation_type": "mostly", "success": True, "unexpected_count": 5,
-         "failing_rows": "registers/2022/ho_181_2022.csv dòng 7"},
-        {"table": "districts", "expectation_type": "x", "success": False, "unexpected_count": 3, "failing_rows": "dòng 2"}])
-    shown = report_data.load(2022, None, processed).validation_results
-    assert list(shown["unexpected_count"]) == [0, 3] and list(shown["failing_rows"]) == ["", "dòng 2"]
-
-
-def test_a_line_number_in_another_districts_file_does_not_reach_a_district_report(with_registers):
-    """A duplicate id's finding names the other district's file and line; the report shows counts only."""
-    def audit(other_line):
-        write_table(with_registers, "register_audit", [
-            {"review_year": 2022, "district_code": "181", "commune_code": "06001", "household_key": "a" * 16,
-             "source_file": "registers/2022/ho_181_2022.csv", "source_row": 7, "rule": "duplicate_id_across_districts",
-             "detail": f"Mã hộ trùng với registers/2022/ho_189_2022.csv dòng {other_line} (cùng năm 2022)"}])
-        return report_data.frame_digests(report_data.load(2022, "181", with_registers))["register_audit"]
-    assert audit(5) == audit(4)
+    assert sorted(district.district_poverty["district_code"]) == ["181", "189", report_data.PROVINCE_CODE]
+    assert list(district.register_audit["district_code"]) == ["181"]
+    assert len(district.register_inputs) == 3
+    assert len(report_data.load(2022, None, with_registers).register_audit) == 2
