@@ -9,6 +9,7 @@ the HTML). Nothing here reads the clock: a date, if any, comes from SOURCE_DATE_
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -211,17 +212,22 @@ def _notebook_bytes(notebook) -> bytes:
 
 def to_html(notebook, title: str) -> str:
     """HTML without code, prompts or external URLs; the <title> is the report's title."""
+    body, _ = _html_exporter().from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    return _without_urls(body)
+
+
+@functools.cache
+def _html_exporter():
+    """One exporter per process: its templates are compiled once for all the reports a worker renders."""
     import jinja2
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(
+    return HTMLExporter(
         template_name="lab", extra_loaders=[jinja2.DictLoader({"langson_report.html.j2": TEMPLATE})],
         template_file="langson_report.html.j2", exclude_input=True, exclude_input_prompt=True,
         exclude_output_prompt=True, mathjax_url="", require_js_url="", mermaid_js_url="",
         mermaid_layout_elk_js_url="", jquery_url="", jupyter_widgets_base_url="",
     )
-    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    return _without_urls(body)
 
 
 def _without_urls(html: str) -> str:
