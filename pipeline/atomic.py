@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 
 def temporary_beside(path: Path) -> Path:
@@ -46,17 +44,6 @@ def write_bytes(path: Path, content: bytes) -> None:
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     write_parquet_all({path: frame})
-
-
-def write_parquet_table(table: pa.Table, path: Path, **options) -> None:
-    """A pyarrow table, for what pandas' to_parquet cannot carry (key-value metadata); options go to pq.write_table."""
-    temporary = temporary_beside(path)
-    try:
-        pq.write_table(table, temporary, **options)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def write_parquet_all(frames: dict[Path, pd.DataFrame]) -> None:

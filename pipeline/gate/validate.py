@@ -144,10 +144,6 @@ def suite_to_json(suite: gx.ExpectationSuite) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def save_suite(suite: gx.ExpectationSuite, path: Path) -> None:
-    path.write_text(suite_to_json(suite), encoding="utf-8")
-
-
 def load_suite(path: Path) -> gx.ExpectationSuite:
     """Read a suite JSON; refuse one whose expectations lack the Vietnamese description users see."""
     return gx.ExpectationSuite(**read_suite_json(path))
