@@ -5,6 +5,19 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
+# Run lock: a second make in this checkout waits for the first, set-up and input hashing included. This outer
+# make only re-runs make holding flock(1) on .make.lock through a file descriptor that make and its children
+# inherit, so the OS releases it when they end, killed or not. LANGSON_MAKE_LOCKED names the locked checkout:
+# recursive makes skip the lock, a make in another copy of the project takes that copy's. help and lab (a
+# JupyterLab session lasts hours) take none.
+ifneq ($(if $(filter-out help lab,$(or $(MAKECMDGOALS),help)),$(LANGSON_MAKE_LOCKED),$(CURDIR)),$(CURDIR))
+.PHONY: $(MAKECMDGOALS) .locked-run
+$(MAKECMDGOALS): .locked-run ; @:
+.locked-run:
+	@exec 9>>.make.lock; flock -n 9 || { echo "Một lệnh make khác đang chạy trong thư mục này; chờ nó xong… /" \
+	  "another make is running in this checkout; waiting for it to finish…" >&2; flock 9; }; \
+	LANGSON_MAKE_LOCKED='$(CURDIR)' exec $(MAKE) --no-print-directory $(MAKECMDGOALS)
+else
 YEAR ?=
 DISTRICT ?=
 SCALE ?= 1
@@ -164,3 +177,4 @@ $(LAB_VENV)/.installed: requirements-lab.lock | $(VENV)/.installed
 	$(VENV)/bin/uv pip sync --quiet --python $(LAB_VENV)/bin/python requirements-lab.lock
 	$(PY) -m ipykernel install --prefix $(abspath $(LAB_VENV)) --name python3 --display-name "Python 3 (Lạng Sơn pipeline .venv)"
 	touch $@
+endif
