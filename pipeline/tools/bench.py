@@ -11,12 +11,16 @@ Each repeat copies the project without its household registers into a fresh temp
   it the **yardstick**: a plain DuckDB script of the same reads, rules and aggregates
   (pipeline.tools.yardstick), which the bench writes into its folder;
 - the Great Expectations gate `validate`, and right after it **importing great_expectations** alone;
-- at K = 1 only, the reports of 2022, 2021 and one district, then one district's register corrected (one
-  household removed) and registers, validate and the reports again: what a correction costs.
+- at K = 1 only, the reports of 2022, 2021 and two districts; then all 12 reports of 2022 (`render-all`,
+  reports/2022 deleted first so none is kept), and right after it the **yardstick** of the renders: the
+  notebook's code cells run 12 times with `exec` in one process (pipeline.tools.plain_cells); then one
+  district's register corrected (one household removed) and registers, validate and the reports again:
+  what a correction costs.
 
 Ratios are taken repeat by repeat (ours ÷ yardstick in the same repeat, a minute apart) and their median
-is reported: these machines are shared and noisy, and a ratio holds better than a time. Peak memory is
-`ru_maxrss` of the stage's process (the largest single process) and, with tree sampling, the summed RSS
+is reported, for wall time and for CPU time (user + system of the whole process tree, kernels and workers
+included: runner): these machines are shared and noisy, and a ratio holds better than a time. Peak memory
+is `ru_maxrss` of the stage's process (the largest single process) and, with tree sampling, the summed RSS
 of its process tree. At K > 1 the default is one repeat.
 """
 from __future__ import annotations
@@ -31,6 +35,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +59,7 @@ class Step:
     label: str
     command: list[str]           # run in the copy; "{root}" and "{tmp}" are filled in
     yardstick_of: str = ""       # label of the step this one is the yardstick for
+    edit: Callable[[Path], object] | None = None  # instead of a command: changes the copy, not timed
 
 
 def steps(scale: float, year: str = "2022", also_year: str = "2021", district: str = "181") -> list[Step]:
@@ -76,7 +82,13 @@ def steps(scale: float, year: str = "2022", also_year: str = "2021", district: s
              if args[0] == "render"]
     plan.append(Step("reports", f"render {year} district {unchanged}", [*pipeline, "render", "--year", year,
                                                                          "--district", unchanged]))
-    plan.append(Step("correction", CORRECTION, []))
+    render_all = f"render-all {year} (12 reports, 2 workers)"
+    plan += [Step("reports", f"reports/{year} deleted (no report is kept as unchanged)", [],
+                  edit=lambda root: shutil.rmtree(root / "reports" / year)),
+             Step("reports", render_all, [*pipeline, "render-all", "--year", year, "--jobs", "2"]),
+             Step("reports", "plain cells ×12 in one process", [python, "-m", "pipeline.tools.plain_cells", "--year", year],
+                  render_all)]
+    plan.append(Step("correction", CORRECTION, [], edit=lambda root: remove_one_household(root / REGISTERS, year, district)))
     plan += [Step("correction", label, [*pipeline, *args]) for label, args in correction_stages(year, district, unchanged)]
     return plan
 
@@ -121,8 +133,8 @@ def bench(scale: float, repeat: int, sample_tree: bool = True) -> dict:
             (work / YARDSTICK_SCRIPT).write_text(yardstick.script(engine.MEMORY_LIMIT), encoding="utf-8")
             env = runner.stage_env(root, LANGSON_PSEUDONYM_KEY=BENCH_PSEUDONYM_KEY)
             for step in plan:
-                if step.label == CORRECTION:
-                    remove_one_household(root / REGISTERS, "2022", "181")
+                if step.edit:
+                    step.edit(root)
                     continue
                 command = [part.replace("{root}", str(root)).replace("{tmp}", str(work)) for part in step.command]
                 result = runner.run_command(root, step.label, command, env, sample_tree, SCALE_TIMEOUT_S)
@@ -131,10 +143,10 @@ def bench(scale: float, repeat: int, sample_tree: bool = True) -> dict:
                                      f"{result.stderr[-3000:]}")
                 runs[step.label].append(result)
                 print(f"  run {index + 1}/{repeat}  {step.label:<44} {result.wall_s:8.2f} s "
-                      f"{result.maxrss_kib / 1024:8.0f} MiB", file=sys.stderr)
+                      f"{result.cpu_s:8.2f} s CPU {result.maxrss_kib / 1024:8.0f} MiB", file=sys.stderr)
             shutil.rmtree(root)
             shutil.rmtree(work)
-    plan = [step for step in plan if step.command]
+    plan = [step for step in plan if not step.edit]
     return {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "commit": runner.code_commit(),
@@ -160,6 +172,7 @@ def _summary(step: Step, runs: dict[str, list[runner.StageRun]]) -> dict:
         "stage": step.label,
         "command": " ".join(Path(p).name if p == sys.executable else p for p in step.command),
         "wall_s": _stats([r.wall_s for r in results]),
+        "cpu_s": _stats([r.cpu_s for r in results]),
         "peak_rss_mib": round(max(r.maxrss_kib for r in results) / 1024, 1),
         "peak_tree_rss_mib": round(max(r.tree_peak_kib for r in results) / 1024, 1),
     }
@@ -167,6 +180,7 @@ def _summary(step: Step, runs: dict[str, list[runner.StageRun]]) -> dict:
         ours = runs[step.yardstick_of]
         summary["ratio_of"] = step.yardstick_of
         summary["ratio"] = _stats([a.wall_s / b.wall_s for a, b in zip(ours, results)])
+        summary["cpu_ratio"] = _stats([a.cpu_s / b.cpu_s for a, b in zip(ours, results)])
     return summary
 
 
@@ -177,25 +191,27 @@ def format_table(report: dict) -> str:
         f"machine: {m['nproc']} CPU ({m['cpu']}), Python {m['python']}, {m['platform']}; "
         f"1-min load average {load['before']} before, {load['after']} after",
         f"scale K = {report['scale']:g} (households per district × K); {report['repeat']} repeat(s), each in a fresh "
-        "copy of the project; wall time in seconds; peak RSS in MiB (process = wait4 ru_maxrss, tree = sampled sum)",
+        "copy of the project; wall time and CPU time (median; user + system of the process tree) in seconds; "
+        "peak RSS in MiB (process = wait4 ru_maxrss, tree = sampled sum); ratios of wall and of CPU time",
         "",
     ]
-    header = ("stage", "median", "min", "max", "peak RSS", "tree RSS", "ratio")
+    header = ("stage", "median", "min", "max", "CPU", "peak RSS", "tree RSS", "ratio")
     rows, rules, phase = [header], [1], None
     for s in report["stages"]:
         if s["phase"] != phase:
             phase = s["phase"]
             rules.append(len(rows))
-            rows.append((f"{phase}:", "", "", "", "", "", ""))
+            rows.append((f"{phase}:", "", "", "", "", "", "", ""))
         w = s["wall_s"]
-        ratio = f"{s['ratio_of']} ÷ this = {s['ratio']['median']:.2f}" if "ratio" in s else ""
-        rows.append((f"  {s['stage']}", f"{w['median']:.2f}", f"{w['min']:.2f}", f"{w['max']:.2f}",
+        ratio = (f"{s['ratio_of']} ÷ this = {s['ratio']['median']:.2f} wall, {s['cpu_ratio']['median']:.2f} CPU"
+                 if "ratio" in s else "")
+        rows.append((f"  {s['stage']}", f"{w['median']:.2f}", f"{w['min']:.2f}", f"{w['max']:.2f}", f"{s['cpu_s']['median']:.2f}",
                      f"{s['peak_rss_mib']:.0f}", f"{s['peak_tree_rss_mib']:.0f}" if s["peak_tree_rss_mib"] else "-", ratio))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for n, row in enumerate(rows):
         if n in rules:
             lines.append("  ".join("-" * w for w in widths))
-        cells = [c.rjust(widths[i]) if i in (1, 2, 3, 4, 5) else c.ljust(widths[i]) for i, c in enumerate(row)]
+        cells = [c.rjust(widths[i]) if i in (1, 2, 3, 4, 5, 6) else c.ljust(widths[i]) for i, c in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 

@@ -8,7 +8,11 @@ SOURCE_DATE_EPOCH) and LANGSON_PROJECT_ROOT set to the copy, so nothing is writt
 Measured per run: wall time (time.perf_counter() around the subprocess); peak RSS, `ru_maxrss` from
 os.wait4() on the process (the number GNU `/usr/bin/time -f %M` prints; Linux folds the peaks of reaped
 descendants into it, so it is the largest single process, not a sum); optionally the peak summed RSS of
-the whole process tree, sampled every 0.1 s with psutil (a lower bound: a sample can miss a short spike).
+the whole process tree, sampled every 0.1 s with psutil (a lower bound: a sample can miss a short spike);
+CPU time (user + system) of the whole tree, from the same os.wait4(): Linux adds to a process's rusage the
+rusage of every child it has waited for, so pool workers and jupyter kernels count once their parents reap
+them. They do: run as a child subreaper, render-all left no orphan to reap and RUSAGE_CHILDREN grew by
+exactly wait4's CPU (docs/benchmark.md). A descendant left unreaped would be missing.
 """
 from __future__ import annotations
 
@@ -84,6 +88,7 @@ class StageRun:
     wall_s: float
     maxrss_kib: int
     tree_peak_kib: int
+    cpu_s: float  # user + system of the process and every descendant it (transitively) waited for
     stdout: str
     stderr: str
 
@@ -116,7 +121,7 @@ def run_command(root: Path, label: str, command: list[str], env: dict[str, str] 
         out.seek(0)
         err.seek(0)
         return StageRun(label, os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss,
-                        sampler.peak_kib if sampler else 0,
+                        sampler.peak_kib if sampler else 0, usage.ru_utime + usage.ru_stime,
                         out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
 
