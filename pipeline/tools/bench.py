@@ -11,11 +11,10 @@ Each repeat copies the project without its household registers into a fresh temp
   it the **yardstick**: a plain DuckDB script of the same reads, rules and aggregates
   (pipeline.tools.yardstick), which the bench writes into its folder;
 - the Great Expectations gate `validate`, and right after it **importing great_expectations** alone;
-- at K = 1 only, the reports of 2022, 2021 and two districts; then all 12 reports of 2022 (`render-all`,
-  reports/2022 deleted first so none is kept), and right after it the **yardstick** of the renders: the
-  notebook's code cells run 12 times with `exec` in one process (pipeline.tools.plain_cells); then one
-  district's register corrected (one household removed) and registers, validate and the reports again:
-  what a correction costs.
+- at K = 1 only, the 2021 report alone, then all 12 reports of 2022 (`render-all`), and right after it the
+  **yardstick** of the renders: the notebook's code cells run 12 times with `exec` in one process
+  (pipeline.tools.plain_cells); then one district's register corrected (one household removed) and
+  registers, validate and the 12 reports again: what a correction costs.
 
 Ratios are taken repeat by repeat (ours ÷ yardstick in the same repeat, a minute apart) and their median
 is reported, for wall time and for CPU time (user + system of the whole process tree, kernels and workers
@@ -77,30 +76,18 @@ def steps(scale: float, year: str = "2022", also_year: str = "2021", district: s
     ]
     if scale != 1:
         return plan
-    unchanged = next(code for code in ("178", "180") if code != district)  # its report exists before the correction
-    plan += [Step("reports", label, [*pipeline, *args]) for label, args in runner.stages(year, also_year, district)
-             if args[0] == "render"]
-    plan.append(Step("reports", f"render {year} district {unchanged}", [*pipeline, "render", "--year", year,
-                                                                         "--district", unchanged]))
     render_all = f"render-all {year} (12 reports, 2 workers)"
-    plan += [Step("reports", f"reports/{year} deleted (no report is kept as unchanged)", [],
-                  edit=lambda root: shutil.rmtree(root / "reports" / year)),
-             Step("reports", render_all, [*pipeline, "render-all", "--year", year, "--jobs", "2"]),
-             Step("reports", "plain cells ×12 in one process", [python, "-m", "pipeline.tools.plain_cells", "--year", year],
-                  render_all)]
-    plan.append(Step("correction", CORRECTION, [], edit=lambda root: remove_one_household(root / REGISTERS, year, district)))
-    plan += [Step("correction", label, [*pipeline, *args]) for label, args in correction_stages(year, district, unchanged)]
-    return plan
-
-
-def correction_stages(year: str, district: str, unchanged_district: str) -> list[tuple[str, list[str]]]:
-    """(label, arguments) after one district's register of `year` is corrected."""
-    return [("registers (after the correction)", ["registers"]), ("validate (after the correction)", ["validate"]),
-            (f"render {year} (after the correction)", ["render", "--year", year]),
-            (f"render {year} district {district} (after the correction)",
-             ["render", "--year", year, "--district", district]),
-            (f"render {year} district {unchanged_district} (kept)",
-             ["render", "--year", year, "--district", unchanged_district])]
+    every_report = [*pipeline, "render-all", "--year", year, "--jobs", "2"]
+    return plan + [
+        Step("reports", f"render {also_year} (one report)", [*pipeline, "render", "--year", also_year]),
+        Step("reports", render_all, every_report),
+        Step("reports", "plain cells ×12 in one process", [python, "-m", "pipeline.tools.plain_cells", "--year", year],
+             render_all),
+        Step("correction", CORRECTION, [], edit=lambda root: remove_one_household(root / REGISTERS, year, district)),
+        Step("correction", "registers (after the correction)", [*pipeline, "registers"]),
+        Step("correction", "validate (after the correction)", [*pipeline, "validate"]),
+        Step("correction", f"render-all {year} (after the correction)", every_report),
+    ]
 
 
 def remove_one_household(registers: Path, year: str, district: str) -> int:
