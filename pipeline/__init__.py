@@ -1,5 +1,5 @@
 """Lạng Sơn MTQG giảm nghèo bền vững: ingestion, checks and annual reports.
 
 Logic lives in small modules here; notebooks in ../notebooks only present what
-`pipeline.report_data` loads from data/processed/.
+`pipeline.report.report_data` loads from data/processed/.
 """

@@ -56,21 +56,21 @@ def main(argv: list[str] | None = None) -> int:
                                                                                    "expectations/*.json")]
                 record["outputs"] = [runlog.file_record(validate.run(record))]
         elif args.command == "render":
-            from pipeline import render
+            from pipeline.report import render
 
             with runlog.stage("render", {"year": args.year, "district": args.district}) as record:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
                                                                                    "notebooks/annual_report.ipynb")]
                 record["outputs"] = [runlog.file_record(p) for p in render.run(args.year, args.district or None)]
         elif args.command == "render-all":
-            from pipeline import render
+            from pipeline.report import render
 
             with runlog.stage("render-all", {"year": args.year, "jobs": args.jobs}) as record:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
                                                                                    "notebooks/annual_report.ipynb")]
                 record["outputs"] = [runlog.file_record(p) for p in render.run_all(args.year, args.jobs)]
         elif args.command == "check-params":
-            from pipeline import report_data
+            from pipeline.report import report_data
 
             report_data.check_params(args.year, args.district or None)
         elif args.command == "dictionary":

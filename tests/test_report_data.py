@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from pipeline import charts, paths, report_data, schema, tables
+from pipeline import paths, schema
+from pipeline.report import charts, report_data, tables
 from pipeline.errors import PipelineError
 
 DISTRICTS = [

@@ -3,7 +3,7 @@
     python -m pipeline.tools.plain_cells --year 2022
 
 What the reports of a year cost without kernels, papermill, nbconvert or workbooks: for the province and
-each district (pipeline.report_data.district_codes_for), a fresh namespace gets the parameters after the
+each district (pipeline.report.report_data.district_codes_for), a fresh namespace gets the parameters after the
 parameters cell (as papermill injects them), `display` collects what the cells show, computing each
 object's rich repr once as the kernel's formatter does, and figures become PNG bytes with the kwargs the
 notebook's own `%config InlineBackend.print_figure_kwargs = …` line gives the inline backend. Data is read
@@ -85,7 +85,8 @@ def run(root: Path, year: int, districts: list[str | None], code_commit: str = "
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline import paths, report_data
+    from pipeline import paths
+    from pipeline.report import report_data
 
     parser = argparse.ArgumentParser(prog="python -m pipeline.tools.plain_cells", description=__doc__.split("\n\n")[0])
     parser.add_argument("--year", type=int, required=True)

@@ -4,7 +4,7 @@ Outputs (written atomically, same bytes for the same inputs and code):
   reports/<year>/annual_report.{html,ipynb,xlsx}            province report
   reports/<year>/districts/<slug>.{html,ipynb,xlsx}          district report
 The executed notebook is kept as the record of the run (its parameters are in it); the HTML shows
-no code; the XLSX has one sheet per report table, built here from pipeline.tables (same cells as
+no code; the XLSX has one sheet per report table, built here from pipeline.report.tables (same cells as
 the HTML). Nothing here reads the clock: a date, if any, comes from SOURCE_DATE_EPOCH.
 """
 from __future__ import annotations
@@ -20,7 +20,8 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline import atomic, manifest, paths, report_data, tables
+from pipeline import atomic, manifest, paths
+from pipeline.report import report_data, tables
 from pipeline.errors import PipelineError
 
 NOTEBOOK_NAME = "annual_report"
@@ -93,7 +94,7 @@ def run_all(year: object, jobs: int = 2) -> list[Path]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from pipeline import charts, inprocess, report_index  # noqa: F401  (imported once, before the fork)
+    from pipeline.report import charts, inprocess, report_index  # noqa: F401  (imported once, before the fork)
 
     year, _ = report_data.check_params(year, None)
     codes = report_data.district_codes_for(year)
@@ -153,7 +154,7 @@ def _execute(year: int, district: str | None, commit: str):
     import nbformat
     import papermill as pm
 
-    from pipeline import inprocess
+    from pipeline.report import inprocess
 
     source = paths.NOTEBOOKS / f"{NOTEBOOK_NAME}.ipynb"
     parameters = {"year": int(year), "district": district, "code_commit": commit}
@@ -256,7 +257,7 @@ def workbook_bytes(sheets: dict, environ: dict | None = None) -> bytes:
         for name, table in sheets.items():
             table.to_excel(writer, sheet_name=name, index=False)
             _fit_columns(writer.sheets[name], table)
-        writer.book.properties.creator = "pipeline.render"
+        writer.book.properties.creator = "pipeline.report.render"
         writer.book.properties.created = stamp
     return _fixed_zip_times(buffer.getvalue(), stamp)
 

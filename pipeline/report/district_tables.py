@@ -9,9 +9,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from pipeline import charts
-from pipeline.report_data import PROVINCE_CODE, ReportData
-from pipeline.tables import number, rate
+from pipeline.report import charts
+from pipeline.report.report_data import PROVINCE_CODE, ReportData
+from pipeline.report.tables import number, rate
 from pipeline.vn import format_vn_number
 
 SUPPRESS_BELOW = 10

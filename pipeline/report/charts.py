@@ -15,8 +15,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from pipeline import report_data, schema
-from pipeline.tables import number, rate
+from pipeline import schema
+from pipeline.report import report_data
+from pipeline.report.tables import number, rate
 from pipeline.vn import format_vn_number
 
 DPI = 100

@@ -1,6 +1,6 @@
 """Display-ready tables and sentences for the annual report: Vietnamese headers, numbers as Vietnamese text.
 
-Every function takes frames from pipeline.report_data and returns a new DataFrame of strings (or a
+Every function takes frames from pipeline.report.report_data and returns a new DataFrame of strings (or a
 Markdown string), so the HTML report and the XLSX workbook show the very same cells. Units are in
 the headers ("(triệu đồng)") or, where rows differ, in an "Đơn vị" column. Non-official values
 (derived, target, estimate) always carry their kind in words.
@@ -16,8 +16,9 @@ from decimal import Decimal
 import matplotlib
 import pandas as pd
 
-from pipeline import report_data, schema
-from pipeline.report_data import ReportData
+from pipeline import schema
+from pipeline.report import report_data
+from pipeline.report.report_data import ReportData
 from pipeline.vn import format_vn_number, nfc
 
 MISSING = "–"

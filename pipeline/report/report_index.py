@@ -5,7 +5,8 @@ import html
 
 import pandas as pd
 
-from pipeline import atomic, paths, report_data
+from pipeline import atomic, paths
+from pipeline.report import report_data
 
 STYLE = """body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:1000px;margin:2em auto;color:#222}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:6px 8px;text-align:left;vertical-align:top}
