@@ -19,8 +19,9 @@ from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 from matplotlib_inline.backend_inline import InlineBackend
-from nbformat.v4 import new_output
+from nbformat import NotebookNode
 from papermill.engines import Engine, papermill_engines
+from traitlets.config import Config
 
 ENGINE_NAME = "inprocess"
 # What an IPython kernel reports about itself, written into the executed notebook's metadata as it would.
@@ -64,7 +65,7 @@ def user_namespace() -> dict:
 
 def _fresh_shell():
     """The process's IPython shell with an empty user namespace and output capture installed."""
-    shell = _Shell.instance()
+    shell = _Shell.instance(config=Config({"HistoryManager": {"enabled": False}}))  # no history database
     shell.reset(new_session=True, aggressive=False)
     if not isinstance(shell.display_pub, _Publisher):
         shell.display_pub = _Publisher(shell=shell)
@@ -81,17 +82,19 @@ def _run(shell, source: str, count: int) -> tuple[list, bool]:
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         result = shell.run_cell(source, store_history=False, silent=False)
-    outputs = []
-    if stdout.getvalue():
-        outputs.append(new_output("stream", name="stdout", text=stdout.getvalue()))
-    if stderr.getvalue():
-        outputs.append(new_output("stream", name="stderr", text=stderr.getvalue()))
-    outputs += shell.display_pub.outputs
+    streams = [_output("stream", name=name, text=text.getvalue())
+               for name, text in (("stdout", stdout), ("stderr", stderr)) if text.getvalue()]
+    outputs = streams + shell.display_pub.outputs
     error = result.error_before_exec or result.error_in_exec
     if error is not None:
-        outputs.append(new_output("error", ename=type(error).__name__, evalue=str(error),
-                                  traceback=traceback.format_exception(error)))
+        outputs.append(_output("error", ename=type(error).__name__, evalue=str(error),
+                               traceback=traceback.format_exception(error)))
     return outputs, error is not None
+
+
+def _output(output_type: str, **fields) -> NotebookNode:
+    """An nbformat output, not validated one by one: nbformat checks the whole notebook when render.py writes it."""
+    return NotebookNode(output_type=output_type, **fields)
 
 
 class _Shell(InteractiveShell):
@@ -107,7 +110,7 @@ class _Publisher(DisplayPublisher):
     outputs: list = []
 
     def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
-        self.outputs.append(new_output("display_data", data=data, metadata=metadata or {}))
+        self.outputs.append(_output("display_data", data=data, metadata=metadata or {}))
 
     def clear_output(self, wait=False):
         self.outputs.clear()
@@ -123,8 +126,8 @@ class _DisplayHook(DisplayHook):
         pass
 
     def write_format_data(self, format_dict, md_dict=None):
-        self.outputs.append(new_output("execute_result", data=format_dict, metadata=md_dict or {},
-                                       execution_count=self.count))
+        self.outputs.append(_output("execute_result", data=format_dict, metadata=md_dict or {},
+                                    execution_count=self.count))
 
     def finish_displayhook(self):
         pass

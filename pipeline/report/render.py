@@ -94,9 +94,12 @@ def run_all(year: object, jobs: int = 2) -> list[Path]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from pipeline.report import charts, inprocess, report_index  # noqa: F401  (imported once, before the fork)
+    import openpyxl  # noqa: F401  (imported and built once, before the fork)
+
+    from pipeline.report import charts, inprocess, report_index  # noqa: F401
 
     year, _ = report_data.check_params(year, None)
+    _html_exporter()
     codes = report_data.district_codes_for(year)
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("fork")) as pool:
         batches = list(pool.map(_render_one, [(year, None)] + [(year, code) for code in codes]))
@@ -222,8 +225,22 @@ def _html_exporter():
     """One exporter per process: its templates are compiled once for all the reports a worker renders."""
     import jinja2
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-    return HTMLExporter(
+    class ReportExporter(HTMLExporter):
+        """nbconvert's HTML exporter without its last step, a BeautifulSoup re-parse of the whole page (two
+        thirds of the conversion's time) that only adds alt text, which TEMPLATE writes, and tabindex."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            resources = self._init_resources(resources)
+            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer="ipython3", parent=self))
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportExporter(
         template_name="lab", extra_loaders=[jinja2.DictLoader({"langson_report.html.j2": TEMPLATE})],
         template_file="langson_report.html.j2", exclude_input=True, exclude_input_prompt=True,
         exclude_output_prompt=True, mathjax_url="", require_js_url="", mermaid_js_url="",
