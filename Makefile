@@ -150,10 +150,15 @@ verify: | $(VENV)/.installed
 bench: | $(VENV)/.installed
 	$(PY) -m pipeline.tools.bench --scale '$(SCALE)' $(if $(REPEAT),--repeat '$(REPEAT)') $(if $(BENCH_JSON),--json '$(BENCH_JSON)')
 
-## test: run the test suite (builds, validates and renders the 2022 reports first, so the tests scan real outputs)
-test: $(VALIDATED)
-	$(MAKE) --no-print-directory reports YEAR=2022
-	$(PY) -m pytest -q
+## test: both test tiers (tests/conftest.py): fast, and end-to-end on one project built in a temporary copy [TEST_JOBS=2]
+TEST_JOBS ?= 2
+test: | $(VENV)/.installed
+	$(PY) -m pytest -q -n '$(TEST_JOBS)' --dist worksteal
+
+## test-fast: the fast tier only: in-process tests on small hand-made data; needs no build
+.PHONY: test-fast
+test-fast: | $(VENV)/.installed
+	$(PY) -m pytest -q -n '$(TEST_JOBS)' --dist worksteal -m "not e2e"
 
 ## clean: delete everything generated (processed data, reports); raw data is never touched
 clean:

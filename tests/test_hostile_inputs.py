@@ -3,30 +3,27 @@ or is repaired and logged.
 
 Library level, every case: build_tables on the damaged copy raises a RawDataError naming file, row and
 column in one short paragraph, or builds the same tables as the shipped data and logs the repair once.
-CLI level, a few representative cases: `python -m pipeline build` in a temporary project exits non-zero
-with one paragraph on stderr and no traceback, and the previously built parquet files stay byte-identical;
-a repaired case exits 0 and its warning is in reports/run_log.jsonl.
+CLI level (end-to-end), a few representative cases: `python -m pipeline build` in a copy of the built
+project exits non-zero with one paragraph on stderr and no traceback, and the previously built parquet files
+stay byte-identical; a repaired case exits 0 and its warning is in reports/run_log.jsonl.
 """
 import csv
 import hashlib
 import io
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-import pipeline
 from pipeline import paths, runlog, vn
 from pipeline.build import build_tables
 from pipeline.errors import PipelineError, RawDataError
+from pipeline.tools import runner
+from tests import e2e
 from tests.hostile_corpus import BST, CASES, as_xlsx
 
-CODE_DIR = Path(pipeline.__file__).resolve().parent.parent
 PLAN = paths.PLAN_DOCUMENT.name
 MAX_PARAGRAPH = 600  # characters after "LỖI / ERROR:"
 REJECTED = [c for c in CASES if not c.repaired]
@@ -131,15 +128,14 @@ def test_real_text_is_not_taken_for_mojibake(text):
     assert vn.legacy_mojibake(text) is None
 
 
-# --- The real command line ---------------------------------------------------------------------------
+# --- The real command line, on a copy of the built project (end-to-end) ------------------------------
 
 CLI_REJECTED = ["tcvn3_file", "xlsx_formula", "semicolon_delimiter", "text_in_amount"]
 
 
-def cli_build(root: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LANGSON_PROJECT_ROOT": str(root)}
-    return subprocess.run([sys.executable, "-m", "pipeline", "build"], cwd=CODE_DIR, env=env, capture_output=True,
-                          text=True, timeout=120)
+def cli_build(root: Path) -> runner.StageRun:
+    """`python -m pipeline build` in the copy at `root`, as make runs it."""
+    return runner.run_stage(root, "build", ["build"], e2e.make_env(root))
 
 
 def outputs(root: Path) -> dict[str, str]:
@@ -150,49 +146,32 @@ def last_log_line(root: Path) -> dict:
     return json.loads((root / "reports" / runlog.LOG_NAME).read_text(encoding="utf-8").splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A throw-away project root with the shipped raw data and a good build in data/processed."""
-    root = tmp_path_factory.mktemp("hostile_project")
-    shutil.copytree(paths.RAW, root / "data" / "raw", ignore=shutil.ignore_patterns("registers"))
-    result = cli_build(root)
-    assert result.returncode == 0, result.stderr
-    assert len(outputs(root)) >= 10
-    return root
-
-
-@pytest.fixture
-def raw_of(project) -> Path:
-    """The project's data/raw, put back to the shipped files before each test."""
-    raw = project / "data" / "raw"
-    shutil.rmtree(raw)
-    shutil.copytree(paths.RAW, raw, ignore=shutil.ignore_patterns("registers"))
-    return raw
-
-
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", CLI_REJECTED)
-def test_cli_prints_one_paragraph_exits_non_zero_and_keeps_previous_outputs(project, raw_of, name):
+def test_cli_prints_one_paragraph_exits_non_zero_and_keeps_previous_outputs(project_copy, name):
     case = BY_NAME[name]
-    before = outputs(project)
-    case.damage(raw_of)
-    result = cli_build(project)
+    before = outputs(project_copy)
+    assert len(before) >= 10
+    case.damage(project_copy / "data" / "raw")
+    result = cli_build(project_copy)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stderr.count("LỖI / ERROR:") == 1, result.stderr
     paragraph = result.stderr.split("LỖI / ERROR:", 1)[1].strip()
     assert "\n" not in paragraph and len(paragraph) <= MAX_PARAGRAPH, paragraph
     assert paragraph.startswith(case.file) and case.expect in paragraph, paragraph
-    assert outputs(project) == before
-    logged = last_log_line(project)
+    assert outputs(project_copy) == before
+    logged = last_log_line(project_copy)
     assert logged["stage"] == "build" and logged["status"] == "error" and case.file in logged["error"]
 
 
-def test_cli_repairs_nfd_text_and_logs_it(project, raw_of):
+@pytest.mark.e2e
+def test_cli_repairs_nfd_text_and_logs_it(project_copy):
     case = BY_NAME["nfd_text"]
-    case.damage(raw_of)
-    result = cli_build(project)
+    case.damage(project_copy / "data" / "raw")
+    result = cli_build(project_copy)
     assert result.returncode == 0, result.stderr
     assert f"Cảnh báo / warning: {case.file}: " in result.stderr
-    logged = last_log_line(project)
+    logged = last_log_line(project_copy)
     assert logged["status"] == "ok"
     assert [w for w in logged["warnings"] if w.startswith(case.file) and case.expect in w], logged["warnings"]

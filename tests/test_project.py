@@ -44,12 +44,6 @@ def test_notebooks_are_committed_clean_with_a_parameters_cell():
         assert "data/raw" not in path.read_text(encoding="utf-8"), f"{path.name} reads raw data"
 
 
-def test_plan_document_in_data_raw_is_the_shared_source_unchanged():
-    shared = ROOT.parent / "shared" / "sources" / "000_49d4de36e4fc80f6.txt"
-    if shared.exists():
-        assert paths.PLAN_DOCUMENT.read_bytes() == shared.read_bytes()
-
-
 def test_data_register_lists_every_raw_file_with_its_current_sha256():
     import hashlib
     register = (paths.RAW / "README.md").read_text(encoding="utf-8")

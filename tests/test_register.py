@@ -35,8 +35,6 @@ from pipeline.registers import stage as register
 from pipeline.tools import synthetic_registers as sr
 from pipeline.errors import PipelineError, RawDataError
 
-SCALE = 0.02
-SEED = 11
 # Published province figures under NĐ 07/2021 (end-2021: trangtraiviet.danviet.vn 16/9/2025, vietnam.vn 26/11/2025;
 # end-2024: danviet.vn, tapchikinhtetaichinh.vn), copied by hand: (households, poor, near-poor).
 # Households = round(poor / published rate): 23,511 / 12.20 % = 192,713.1; 6,912 / 3.36 % = 205,714.3.
@@ -56,18 +54,14 @@ def pseudonym_key(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    """A small synthetic province (≈ 4k households a year) and its generator manifest."""
-    out = tmp_path_factory.mktemp("sample") / "registers"
-    manifest = sr.generate(out, seed=SEED, scale=SCALE)
-    return out, manifest
+def sample(small_registers):
+    """A small synthetic province (≈ 4k households a year) and its generator manifest (tests/conftest.py)."""
+    return small_registers
 
 
 @pytest.fixture(scope="module")
-def tables(sample):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv(KEY_ENV, raising=False)
-        return register.build_tables(sample[0])
+def tables(small_register_tables):
+    return small_register_tables
 
 
 @contextmanager
@@ -193,43 +187,14 @@ def test_flows_match_the_manifest_within_the_duplicated_ids(sample, tables):
     assert (flows["poor_identity_gap"] == 0).all() and (flows["near_poor_identity_gap"] == 0).all()
 
 
-def full_scale_dir() -> Path | None:
-    """The shipped registers when they are the full-scale synthetic set (make sample-data), else None."""
-    directory = paths.RAW / register_files.REGISTERS_SUBDIR
-    manifest = directory / register_files.SYNTHETIC_MANIFEST
-    if not manifest.is_file() or json.loads(manifest.read_text(encoding="utf-8")).get("scale") != 1.0:
-        return None
-    return directory
-
-
-def fresh_processed_tables(directory: Path) -> dict[str, pd.DataFrame] | None:
-    """The register tables in data/processed when register_inputs shows they were made from exactly the files
-    now in `directory` (make test builds them first), else None."""
-    if not all(paths.processed_table(n).is_file() for n in schema.REGISTER_TABLES):
-        return None
-    recorded = pd.read_parquet(paths.processed_table("register_inputs")).set_index("file")["sha256"].to_dict()
-    current = {f"{register_files.REGISTERS_SUBDIR}/{p.relative_to(directory).as_posix()}": hashlib.sha256(p.read_bytes()).hexdigest()
-               for p in sorted(directory.rglob("*")) if p.is_file() and (p.name.startswith("ho_") or p.name == "SYNTHETIC.json")}
-    if recorded != current:
-        return None
-    return {n: pd.read_parquet(paths.processed_table(n)) for n in ("district_poverty", "register_audit")}
-
-
 @pytest.fixture(scope="module")
-def full_scale():
-    """The register tables of the shipped full-scale registers: data/processed's when made from exactly these
-    files, else the stage run here (≈ 8 s)."""
-    directory = full_scale_dir()
-    if directory is None:
-        pytest.skip("no full-scale registers in data/raw/registers (make sample-data)")
-    fresh = fresh_processed_tables(directory)
-    if fresh is not None:
-        return fresh
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv(KEY_ENV, raising=False)
-        return register.build_tables(directory)
+def full_scale(built_project) -> dict[str, pd.DataFrame]:
+    """The register tables the built project made from the full-scale synthetic registers (make sample-data)."""
+    processed = built_project.root / "data" / "processed"
+    return {name: pd.read_parquet(processed / f"{name}.parquet") for name in ("district_poverty", "register_audit")}
 
 
+@pytest.mark.e2e
 def test_full_scale_province_totals_equal_the_published_figures(full_scale):
     for year, (households, poor, near_poor) in PUBLISHED.items():
         row = province(full_scale, year)
@@ -237,8 +202,11 @@ def test_full_scale_province_totals_equal_the_published_figures(full_scale):
         assert round(row.poor_rate_pct, 2) == {2021: 12.20, 2024: 3.36}[year]
 
 
-def test_full_scale_audit_matches_the_shipped_manifest(full_scale):
-    manifest = json.loads((full_scale_dir() / register_files.SYNTHETIC_MANIFEST).read_text(encoding="utf-8"))
+@pytest.mark.e2e
+def test_full_scale_audit_matches_the_shipped_manifest(full_scale, built_project):
+    registers = built_project.root / "data" / "raw" / register_files.REGISTERS_SUBDIR
+    manifest = json.loads((registers / register_files.SYNTHETIC_MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["scale"] == 1.0
     counts = full_scale["register_audit"]["rule"].value_counts().to_dict()
     assert counts == {kind: v["total"] * (2 if kind == DUPLICATE else 1) for kind, v in manifest["anomaly_counts"].items()}
 
@@ -315,12 +283,13 @@ def test_no_personal_value_in_any_output_file(sample, project):
     assert leaks([root / "data" / "processed", root / "reports"], values) == {}
 
 
-def test_no_personal_value_in_the_project_outputs():
-    """The working tree's own data/processed and reports (what make wrote), when the register stage has run."""
-    directory = paths.RAW / register_files.REGISTERS_SUBDIR
-    if not paths.processed_table("register_households").is_file() or not register_files.has_register_files(directory):
-        pytest.skip("the register stage has not run in this working tree")
-    assert leaks([paths.PROCESSED, paths.REPORTS], personal_values(directory)) == {}
+@pytest.mark.e2e
+def test_no_personal_value_in_the_built_projects_outputs(built_project):
+    """Everything make wrote from the full-scale registers: processed tables, reports, Data Docs, the run log."""
+    root = built_project.root
+    values = personal_values(root / "data" / "raw" / register_files.REGISTERS_SUBDIR)
+    assert len(values) > 4 * 100_000
+    assert leaks([root / "data" / "processed", root / "reports"], values) == {}
 
 
 def test_register_tables_have_no_personal_columns(tables):

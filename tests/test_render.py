@@ -1,59 +1,35 @@
-"""End to end: render the real 2022 reports (province and districts, in a batch) and 2021 into a temporary copy.
+"""End to end: the real 2022 reports (province and districts, one batch) and 2021 of the built project (tests/conftest.py).
 
-The copy holds data/processed and notebooks/; the render subprocess gets LANGSON_PROJECT_ROOT pointing at
-it, so the working tree's reports/ is never touched. Runs under `make test`, which builds the data first.
+The built project rendered them with make (`make reports YEAR=2022`, `make report YEAR=2021`); tests that
+render again do it in a copy of it, with the environment make gives a recipe.
 """
-import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
-import pipeline
-from pipeline import paths
+from pipeline.tools import runner
+from tests import e2e
 
-CODE_DIR = Path(pipeline.__file__).resolve().parent.parent
-NEEDED = ("districts", "projects", "budget_lines", "budget_stated_totals", "policy_results", "plan_targets",
-          "poverty_series")
+pytestmark = pytest.mark.e2e
+
 PLAN_FIGURES_2022 = ("466.028", "401.710", "54.538", "9.780", "165.228")
 CODE_MARKERS = ("import ", "report_data.", "In&nbsp;[", "Traceback", "Warning", "http://", "https://")
 HTML_BUDGET_BYTES = 1_500_000
 
 
-def render(root: Path, *args: str, command: str = "render") -> subprocess.CompletedProcess:
-    """`python -m pipeline render ...` (or render-all) against the copy at `root`, with a fixed SOURCE_DATE_EPOCH."""
-    env = {**os.environ, "LANGSON_PROJECT_ROOT": str(root), "SOURCE_DATE_EPOCH": "1640995200",
-           "LANGSON_CODE_COMMIT": "test-commit"}  # a commit landing mid-test must not change the footer
-    return subprocess.run([sys.executable, "-m", "pipeline", command, *args], cwd=CODE_DIR, env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
-def snapshot(folder: Path) -> dict:
-    """File -> (size, mtime) under a folder, to show a run left it alone."""
-    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+def render(root: Path, *args: str) -> runner.StageRun:
+    """`python -m pipeline render ...` in the copy at `root`, as make runs it."""
+    return runner.run_stage(root, "render", ["render", *args], e2e.make_env(root))
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A copy of data/processed + notebooks with every 2022 report (one batch, 2 workers) and the 2021 report."""
-    missing = [name for name in NEEDED if not (paths.PROCESSED / f"{name}.parquet").exists()]
-    if missing:
-        pytest.skip(f"data/processed lacks {', '.join(missing)}: run `make data` first (make test does)")
-    root = tmp_path_factory.mktemp("project")
-    shutil.copytree(paths.PROCESSED, root / "data" / "processed")
-    shutil.copytree(paths.NOTEBOOKS, root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    before = snapshot(paths.REPORTS) if paths.REPORTS.exists() else {}
-    runs = {("--year", "2022"): render(root, "--year", "2022", command="render-all"),
-            ("--year", "2021"): render(root, "--year", "2021")}
-    for args, result in runs.items():
-        assert result.returncode == 0, f"{args}: {result.stdout}{result.stderr}"
-    assert (snapshot(paths.REPORTS) if paths.REPORTS.exists() else {}) == before, "the working tree's reports/ changed"
-    return root, runs
+def project(built_project):
+    """The built project, and what rendering its 2022 and 2021 reports printed."""
+    logs = built_project.logs
+    return built_project.root, {("--year", "2022"): logs["reports YEAR=2022"], ("--year", "2021"): logs["report YEAR=2021"]}
 
 
 def report(root: Path, year: int, stem: str = "annual_report") -> Path:
@@ -91,9 +67,9 @@ def test_each_render_writes_html_notebook_and_a_workbook(project):
     for year in (2022, 2021):
         folder = root / "reports" / str(year)
         written = runs[("--year", str(year))].stdout
-        for name in ("annual_report.html", "annual_report.ipynb", "annual_report.xlsx", "annual_report.run.json",
-                     "MANIFEST.sha256"):
+        for name in ("annual_report.html", "annual_report.ipynb", "annual_report.xlsx", "annual_report.run.json"):
             assert f"reports/{year}/{name}" in written
+        assert (folder / "MANIFEST.sha256").is_file()
         workbook = openpyxl.load_workbook(folder / "annual_report.xlsx", read_only=True)
         assert len(workbook.sheetnames) >= 3 and all(len(name) <= 31 for name in workbook.sheetnames)
         notebook = (folder / "annual_report.ipynb").read_text(encoding="utf-8")
@@ -109,21 +85,18 @@ def test_district_report_is_filtered_and_shows_its_register_figures(project):
     assert (root / "reports" / "2022" / "districts" / "huyen-binh-gia.xlsx").exists()
 
 
-def outputs_of(root: Path, stem: str) -> dict[str, str]:
-    """sha256 of a report's HTML, executed notebook and workbook."""
-    files = [root / "reports" / "2022" / f"{stem}.{ext}" for ext in ("html", "ipynb", "xlsx")]
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-
-
 @pytest.mark.parametrize("stem, args", [("annual_report", ()), ("districts/huyen-binh-gia", ("--district", "181"))])
-def test_a_report_rendered_alone_is_byte_identical_to_the_same_report_rendered_in_the_batch(project, stem, args):
+def test_a_report_rendered_alone_is_byte_identical_to_the_same_report_in_the_batch(project, project_copy, stem, args):
+    """The built project rendered 2022 in one batch (`make reports`); here one report is rendered alone, in a copy,
+    its outputs deleted first so that it is really rendered again."""
     root, _ = project
-    in_batch = outputs_of(root, stem)
-    for path in (root / "reports" / "2022").glob(f"{stem}.*"):
-        path.unlink()
-    result = render(root, "--year", "2022", *args)
+    names = [f"reports/2022/{stem}.{ext}" for ext in ("html", "ipynb", "xlsx", "run.json")]
+    for name in names:
+        (project_copy / name).unlink()
+    result = render(project_copy, "--year", "2022", *args)
     assert result.returncode == 0, result.stderr
-    assert outputs_of(root, stem) == in_batch
+    assert f"Đã ghi / wrote reports/2022/{stem}.html" in result.stdout
+    assert [e2e.sha(project_copy / name) for name in names] == [e2e.sha(root / name) for name in names]
 
 
 def test_a_district_report_copied_alone_shows_the_full_comparison(project, tmp_path):
@@ -141,8 +114,8 @@ def test_a_district_report_copied_alone_shows_the_full_comparison(project, tmp_p
     assert "Biểu đồ thanh ngang: Tỷ lệ hộ nghèo theo huyện" in html  # the comparison chart's alt text
 
 
-def test_unknown_year_fails_before_any_work_and_lists_the_valid_years(project):
-    root, _ = project
+def test_unknown_year_fails_before_any_work_and_lists_the_valid_years(project_copy):
+    root = project_copy
     result = render(root, "--year", "2030")
     assert result.returncode == 2
     assert "Không có dữ liệu cho năm 2030" in result.stderr and "2021, 2022" in result.stderr

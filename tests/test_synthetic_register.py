@@ -3,9 +3,9 @@ generation one district at a time for any multiplier K.
 
 Most tests read the files of one small run (K = 0.02, ≈ 4k households a year) as any consumer would:
 CSV text, Vietnamese headers and labels. Classes and B are checked with pipeline.registers.poverty_standard, never
-with the generator's internals. Two CLI runs in subprocesses (K = 0.5 and K = 2, ≈ 10 s together) check K > 1
-and that peak memory follows the largest district, not the province. The K = 1 file run (≈ 5 s) is skipped
-unless LANGSON_FULL_SCALE=1 (the plan at K = 1 is always checked).
+with the generator's internals. End-to-end (marked e2e): two CLI runs in subprocesses (K = 0.5 and K = 2,
+≈ 10 s together) check K > 1 and that peak memory follows the largest district, not the province; the K = 1
+files are those `make sample-data` generated in the built project (the plan at K = 1 is checked in the fast tier).
 """
 import csv
 import hashlib
@@ -110,16 +110,6 @@ def run_cli(out: Path, k: float) -> int:
     child.returncode = os.waitstatus_to_exitcode(status)
     assert child.returncode == 0, f"generator at K = {k} failed"
     return usage.ru_maxrss
-
-
-@pytest.fixture(scope="module")
-def cli_runs(tmp_path_factory):
-    """K = 0.5 and K = 2 (≈ 100k and ≈ 400k households a year), each in its own process: (directory, peak RSS)."""
-    runs = {}
-    for k in (0.5, 2):
-        out = tmp_path_factory.mktemp(f"registers_k{k}")
-        runs[k] = (out, run_cli(out, k))
-    return runs
 
 
 # --- Determinism --------------------------------------------------------------------------------------
@@ -261,8 +251,17 @@ def test_targets_and_district_plan_are_k_times_the_published_figures(k):
         assert [targets[year]["unscaled"][key] for key in ("households", "poor", "near_poor")] == list(figures)
 
 
-def test_k_above_one_files_carry_k_times_the_published_figures(cli_runs):
-    out, _ = cli_runs[2]
+@pytest.mark.e2e
+def test_k_of_two_writes_k_times_the_figures_in_about_the_memory_of_k_one_half(tmp_path):
+    """The CLI at K = 0.5 and K = 2 (≈ 100k and ≈ 400k households a year), each run in a process of its own.
+
+    The K = 2 files carry K times the published figures. Four times the households need little more memory
+    when one district is in memory at a time (a generator holding the province would need about four times
+    as much): peak RSS of each run's own process. One test, so that two test workers never both make the runs.
+    """
+    small, large = run_cli(tmp_path / "k0.5", 0.5), run_cli(tmp_path / "k2", 2)
+    assert large <= 1.5 * small, f"peak RSS {small} KB at K = 0.5, {large} KB at K = 2"
+    out = tmp_path / "k2"
     manifest = json.loads((out / "SYNTHETIC.json").read_text(encoding="utf-8"))
     assert manifest["scale"] == 2 and manifest["complete"] is True
     for year, figures in TARGETS.items():
@@ -286,14 +285,17 @@ def test_cli_rejects_k_of_zero(tmp_path, capsys):
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.skipif(os.environ.get("LANGSON_FULL_SCALE") != "1", reason="K = 1 files take ≈ 5 s; LANGSON_FULL_SCALE=1")
-def test_full_scale_files_carry_the_published_figures(tmp_path):
-    manifest = sr.generate(tmp_path)
+@pytest.mark.e2e
+def test_full_scale_files_carry_the_published_figures(built_project):
+    """The K = 1 files `make sample-data` generated in the built project."""
+    out = built_project.root / "data" / "raw" / "registers"
+    manifest = json.loads((out / "SYNTHETIC.json").read_text(encoding="utf-8"))
+    assert manifest["scale"] == 1
     for year, (households, poor, near_poor) in TARGETS.items():
         counts = pd.Series(dtype=int)
         rows = 0
-        for path in sorted((tmp_path / str(year)).glob("ho_*.csv")):
-            classes = pd.read_csv(path, usecols=["Phân loại"], dtype=str)["Phân loại"]
+        for path in sorted((out / str(year)).glob("ho_*.csv")):
+            classes = pd.read_csv(path, usecols=["Phân loại"], dtype=str, engine="pyarrow")["Phân loại"]
             counts = counts.add(classes.value_counts(), fill_value=0)
             rows += len(classes)
         assert (rows, counts["Hộ nghèo"], counts["Hộ cận nghèo"]) == (households, poor, near_poor), year
@@ -575,13 +577,6 @@ def test_mixture_quantile_inverts_the_mixture_distribution():
     weights, means = np.array([0.2, 0.8]), np.array([-2.0, 1.0])
     x = sr.mixture_quantile(weights, means, 0.7, 0.3)
     assert sum(w * NormalDist(m, 0.7).cdf(x) for w, m in zip(weights, means)) == pytest.approx(0.3, abs=1e-12)
-
-
-def test_peak_memory_follows_the_largest_district_not_the_province(cli_runs):
-    """Four times the households need little more memory when one district is in memory at a time (a generator
-    holding the province would need about four times as much). Peak RSS of each run's own process."""
-    (_, small), (_, large) = cli_runs[0.5], cli_runs[2]
-    assert large <= 1.5 * small, f"peak RSS {small} KB at K = 0.5, {large} KB at K = 2"
 
 
 # --- Manifest and safety -----------------------------------------------------------------------------------
