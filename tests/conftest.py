@@ -29,9 +29,6 @@ from tests import e2e
 
 # What the built project is made with, in this order: every e2e test may rely on these outputs.
 BUILD = (("reports", "YEAR=2022"), ("report", "YEAR=2021"))
-# End-to-end files not edited here: tests/test_incremental_reports.py leaves with the render rewrite
-# (manifest.is_current); until then it is end-to-end.
-E2E_FILES = ("test_incremental_reports.py",)
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", … in a pytest-xdist worker, else None
 
 
@@ -45,9 +42,6 @@ def pytest_collection_modifyitems(config, items):
     """Run alone, fast tests first (a broken unit fails in seconds). In xdist workers, end-to-end tests first:
     --dist worksteal gives the first half of the list to one worker, which builds the project while the other
     runs fast tests, then takes end-to-end tests from it."""
-    for item in items:
-        if item.path.name in E2E_FILES:
-            item.add_marker(pytest.mark.e2e)
     first = "e2e" if WORKER else "fast"
     items.sort(key=lambda item: ("e2e" if item.get_closest_marker("e2e") else "fast") != first)
 
