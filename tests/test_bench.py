@@ -36,11 +36,14 @@ def test_render_all_has_the_plain_cells_as_yardstick_and_runs_again_after_the_co
 
 
 @pytest.mark.e2e
-def test_plain_cells_show_what_the_province_and_a_district_report_show():
-    """Same number of displayed objects and the same PNG bytes as the rendered reports (`make test` renders 2022)."""
+def test_plain_cells_show_what_the_province_and_a_district_report_show(built_project, monkeypatch):
+    """Same number of displayed objects and the same PNG bytes as the built project's rendered reports."""
+    root = built_project.root
+    monkeypatch.setattr(paths, "ROOT", root)
+    monkeypatch.setattr(paths, "PROCESSED", root / "data" / "processed")
     for district, stem in ((None, "annual_report"), ("181", "districts/huyen-binh-gia")):
-        shown = plain_cells.run(paths.ROOT, 2022, [district])
-        outputs = [o for cell in json.loads((paths.report_dir(2022) / f"{stem}.ipynb").read_text(encoding="utf-8"))["cells"]
+        shown = plain_cells.run(root, 2022, [district])
+        outputs = [o for cell in json.loads((root / "reports" / "2022" / f"{stem}.ipynb").read_text(encoding="utf-8"))["cells"]
                    if cell["cell_type"] == "code" for o in cell["outputs"] if o["output_type"] == "display_data"]
         assert shown.pngs and all(png.startswith(plain_cells.PNG_SIGNATURE) for png in shown.pngs)
         assert shown.objects == len(outputs)

@@ -2,9 +2,10 @@
 
 The first run is the built project (tests/conftest.py: make, TZ=UTC as the Makefile sets it). The second
 starts from another copy of the checkout at a different, deeper path with a space in it, and runs
-`make report YEAR=2022 DISTRICT=181 TZ=Pacific/Kiritimati` (UTC+14: a different calendar day for most of
-the day; a variable on make's command line overrides the Makefile's TZ), SOURCE_DATE_EPOCH fixed: sample
-registers, build, registers, validate, the province report and Bình Gia's. Every file it writes must be
+`make report YEAR=2022 TZ=Pacific/Kiritimati` and the same with DISTRICT=181 (UTC+14: a different calendar
+day for most of the day; a variable on make's command line overrides the Makefile's TZ), SOURCE_DATE_EPOCH
+fixed: sample registers, build, registers, validate, the province report and Bình Gia's, each rendered
+alone where the built project rendered them in one batch. Every file it writes must be
 byte-identical to the built project's, so outputs may depend neither on where the project lives nor on the
 local clock's zone. Its 2022 MANIFEST.sha256 lists two of the twelve reports: each of its lines must be a
 line of the built project's. Left out: reports/run_log.jsonl (a log, with wall-clock times by design) and
@@ -21,7 +22,7 @@ from tests import e2e
 
 pytestmark = pytest.mark.e2e
 
-SECOND = ("report", "YEAR=2022", "DISTRICT=181", "TZ=Pacific/Kiritimati")
+SECOND = (("report", "YEAR=2022", "TZ=Pacific/Kiritimati"), ("report", "YEAR=2022", "DISTRICT=181", "TZ=Pacific/Kiritimati"))
 MANIFEST = "reports/2022/MANIFEST.sha256"
 EXPECTED = ("data/processed/validation_results.parquet", "data/processed/register_households.parquet",
             "reports/data_docs/index.html", "reports/2022/annual_report.html", "reports/2022/annual_report.ipynb",
@@ -30,8 +31,9 @@ EXPECTED = ("data/processed/validation_results.parquet", "data/processed/registe
 
 def second_run(tmp_path: Path) -> Path:
     root = e2e.copy_of_checkout(tmp_path / "a deeper" / "path" / "project")
-    result = e2e.make(root, *SECOND)
-    assert result.returncode == 0, e2e.output(result)
+    for args in SECOND:
+        result = e2e.make(root, *args)
+        assert result.returncode == 0, e2e.output(result)
     return root
 
 
