@@ -22,7 +22,8 @@ from tests import e2e
 
 pytestmark = pytest.mark.e2e
 
-SECOND = (("report", "YEAR=2022", "TZ=Pacific/Kiritimati"), ("report", "YEAR=2022", "DISTRICT=181", "TZ=Pacific/Kiritimati"))
+SECOND = (("report", "YEAR=2022", "TZ=Pacific/Kiritimati"),
+          ("report", "YEAR=2022", "DISTRICT=181", "TZ=Pacific/Kiritimati"))
 MANIFEST = "reports/2022/MANIFEST.sha256"
 EXPECTED = ("data/processed/validation_results.parquet", "data/processed/register_households.parquet",
             "reports/data_docs/index.html", "reports/2022/annual_report.html", "reports/2022/annual_report.ipynb",
