@@ -1,11 +1,13 @@
 """The household-register stage (pipeline/registers/stage.py) on registers made by the generator.
 
 (a) the audit finds exactly the anomalies the generator manifest lists, by kind and by (file, line);
-(b) province and district totals equal the manifest's targets, and on the shipped full-scale registers
-    the published province figures (written out by hand below, with their public sources);
+(b) province and district totals equal the manifest's targets, and on the full-scale registers of the built
+    project the published province figures (written out by hand below, with their public sources);
 (c) no personal value of the registers (head's name, ID number, address, raw household id) appears in any
     file the stage and the GX gate write, scanned as bytes and as text (parquet cells, zip members);
 (e) unreadable input stops with a RawDataError naming file, line and column.
+Tests that run the stage's command and the gate into a temporary project, and those that read the built
+project (tests/conftest.py), are end-to-end (marked e2e); the rest are fast, on a small generated province.
 The GX suites of the register tables: tests/test_register_suites.py. Aggregates on hand-written frames:
 tests/test_register_aggregates.py.
 """
@@ -80,7 +82,10 @@ def project_root(sample_dir: Path, root: Path):
 @pytest.fixture(scope="module")
 def project(sample, tmp_path_factory):
     """A project root whose data/raw/registers is the sample; `python -m pipeline registers` and the GX gate
-    on the register tables are run there, writing data/processed/, reports/run_log.jsonl and reports/data_docs/."""
+    on the register tables are run there, writing data/processed/, reports/run_log.jsonl and reports/data_docs/.
+
+    The tests of what this writes are end-to-end (marked e2e): the stage's command and the gate with its Data
+    Docs, ≈ 4 s, too slow for the fast tier."""
     with project_root(sample[0], tmp_path_factory.mktemp("project")) as root:
         assert cli.main(["registers"]) == 0
         written = {name: pd.read_parquet(paths.processed_table(name)) for name in schema.REGISTER_TABLES}
@@ -271,6 +276,7 @@ def test_scan_finds_a_planted_leak(sample, tmp_path):
                      str(tmp_path / "t.html"): [raw_id]}
 
 
+@pytest.mark.e2e
 def test_no_personal_value_in_any_output_file(sample, project):
     root, results = project
     assert results["success"].all(), validate.format_failures(results)
@@ -310,6 +316,7 @@ def test_registers_processed_data_and_reports_are_kept_out_of_git():
 
 # ---------------------------------------------------------------- the CLI and its run-log line
 
+@pytest.mark.e2e
 def test_cli_writes_every_register_table_and_one_run_log_line(project):
     root, _ = project
     lines = [json.loads(x) for x in (root / "reports" / "run_log.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -319,6 +326,7 @@ def test_cli_writes_every_register_table_and_one_run_log_line(project):
     assert sorted(o["file"] for o in record["outputs"]) == sorted(f"data/processed/{n}.parquet" for n in schema.REGISTER_TABLES)
 
 
+@pytest.mark.e2e
 def test_a_second_run_writes_the_same_bytes(sample, project, tmp_path):
     with project_root(sample[0], tmp_path) as second:
         assert cli.main(["registers"]) == 0
@@ -327,6 +335,7 @@ def test_a_second_run_writes_the_same_bytes(sample, project, tmp_path):
         assert (project[0] / table).read_bytes() == (second / table).read_bytes(), name
 
 
+@pytest.mark.e2e
 def test_the_tables_written_equal_the_tables_built(project, tables):
     """The CLI copies register_households from DuckDB to parquet; build_tables fetches it into pandas."""
     for name in schema.REGISTER_TABLES:
