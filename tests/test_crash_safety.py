@@ -2,8 +2,8 @@
 
 In a copy of the built project (its outputs are C; the same inputs give the same bytes, see
 test_determinism.py), `make report YEAR=2022` is started as its own process group and SIGKILLed (the group,
-plus the papermill kernel, which jupyter_client starts in a session of its own) once in each stage, the
-last stage first, one kill after the other in the same copy:
+plus every descendant, in case one started a session of its own) once in each stage, the last stage first,
+one kill after the other in the same copy:
 
 - render at 50 % of its duration (in the built project's run log), counted from the moment its process appears;
 - validate while GX writes the new Data Docs site (0.15 s after its staging folder appears; validate has
@@ -98,7 +98,7 @@ def kill_make(root: Path, env: dict, stage: str, delay: float, when_exists: str 
     hit = stage_of(family)
     with contextlib.suppress(ProcessLookupError):  # the group may have ended a moment ago
         os.killpg(chain.pid, signal.SIGKILL)
-    for proc in family:  # the kernel lives in a session of its own: killpg does not reach it
+    for proc in family:  # a descendant in a session of its own would escape killpg
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
     psutil.wait_procs(family, timeout=10)
