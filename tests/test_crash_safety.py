@@ -11,8 +11,7 @@ one kill after the other in the same copy:
 - registers at 50 % (in DuckDB's work; the DuckDB folder of the killed stage stays under TMPDIR);
 - build at 70 % (reading and writing its tables).
 
-A stage is made to run by removing its done-stamp (make's record that it ran), the render also by removing
-the report's HTML (so that the report is rendered, not kept as current). Aiming at the stages last to first,
+A stage is made to run by removing its done-stamp (make's record that it ran). Aiming at the stages last to first,
 each run starts at the stage aimed at, and after the last kill no stage is done.
 
 After every kill, every output file present under data/processed/ and reports/ is byte-identical to C. A
@@ -127,8 +126,6 @@ def test_a_killed_run_leaves_no_partial_output_and_the_next_run_repairs_it(proje
     log, problems, leftovers = [], [], set()
     for name, stage, fraction in KILLS:
         (root / STAMPS[stage]).unlink(missing_ok=True)
-        if stage == "render":
-            (root / REPORT).unlink()
         if fraction is None:
             hit, exit_code = kill_make(root, env, stage, 0.15, when_exists=DATA_DOCS_STAGING)
         else:
