@@ -8,7 +8,7 @@ import pytest
 
 from pipeline import schema
 from pipeline.gate import suites, validate
-from tests.test_expectations import Breaker, failures, generated_rule_fails_alone, positions_touched, put
+from tests.test_expectations import Breaker, failures, generated_rule_fails_on_its_breakers, positions_touched, put
 
 @pytest.fixture(scope="module")
 def tables(small_register_tables):
@@ -168,7 +168,7 @@ def test_every_register_business_rule_has_a_breaker():
 @pytest.mark.parametrize(("table", "position"), GENERATED_CASES, ids=lambda v: str(v))
 def test_generated_register_expectation_fails_on_its_generic_breaker(table, position, good, gx_context):
     """The kind's breaker fails the expectation (a rule that cannot fail would guard nothing)."""
-    generated_rule_fails_alone(gx_context, table, good[table], position, key_of)
+    generated_rule_fails_on_its_breakers(gx_context, table, good[table], position, key_of)
 
 
 @pytest.mark.parametrize("key", BUSINESS_KEYS, ids=lambda k: "/".join(filter(None, k)))

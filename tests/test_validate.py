@@ -248,8 +248,8 @@ def test_an_expectation_gx_cannot_evaluate_fails_and_says_why(good):
 # ---------------------------------------------------------------- partitions
 
 HH = "register_households"
-# Two partitions of the ≈ 16 k rows: GX's cost is per partition (≈ 0.6 s each), not per row.
-PART_ROWS = 8000
+# Two partitions of the ≈ 16 k rows (whole year-and-district groups): GX's cost is per partition, not per row.
+PART_ROWS = 10_000
 
 
 @pytest.fixture
