@@ -32,6 +32,14 @@ def copy_of_checkout(root: Path) -> Path:
     return root
 
 
+def copy_with_sample_registers(root: Path) -> Path:
+    """A fresh clone after `make setup` and `make sample-data`, at `root`: ready for a stage, nothing built yet."""
+    copy_of_checkout(root)
+    result = make(root, "sample-data")
+    assert result.returncode == 0, output(result)
+    return root
+
+
 def copy_of_built(source: Path, root: Path) -> Path:
     """A copy of a built project with its outputs and make's stamps, mtimes kept: make finds it up to date."""
     shutil.copytree(source, root, symlinks=True)

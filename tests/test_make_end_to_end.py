@@ -19,13 +19,6 @@ from tests.e2e import make, output, sha
 pytestmark = pytest.mark.e2e
 
 
-def copy_of_project(root: Path) -> Path:
-    """A fresh clone after `make setup` and `make sample-data` (tests/test_incremental_reports.py, until it goes)."""
-    e2e.copy_of_checkout(root)
-    assert make(root, "sample-data").returncode == 0
-    return root
-
-
 def test_reports_writes_the_province_every_district_and_an_index(built_project):
     assert ">>> reports: year 2022" in built_project.logs["reports YEAR=2022"].stdout
     folder = built_project.root / "reports" / "2022"

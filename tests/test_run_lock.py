@@ -12,7 +12,7 @@ import time
 import pytest
 
 from pipeline import paths
-from tests.test_make_end_to_end import copy_of_project
+from tests.e2e import copy_with_sample_registers
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ HOLD = ("import fcntl, sys, time; lock = open(sys.argv[1], 'a'); fcntl.flock(loc
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    return copy_of_project(tmp_path_factory.mktemp("locked"))
+    return copy_with_sample_registers(tmp_path_factory.mktemp("locked"))
 
 
 def start(root, *goals, marker=None):
@@ -96,7 +96,7 @@ def test_a_recursive_make_does_not_wait_for_its_own_lock(project):
 
 
 def test_two_makes_started_at_once_both_succeed_one_after_the_other(tmp_path):
-    root = copy_of_project(tmp_path / "project")
+    root = copy_with_sample_registers(tmp_path / "project")
     runs = [start(root, "data"), start(root, "data")]
     outputs = [finish(run, timeout=120) for run in runs]
     everything = "".join(out + err for out, err in outputs)
