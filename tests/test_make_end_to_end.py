@@ -8,7 +8,6 @@ with sha256sum; `make verify` rebuilds every file the manifest lists and names e
 """
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
