@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.tools import runner
+from pipeline.vn import format_vn_number
 from tests import e2e
 
 pytestmark = pytest.mark.e2e
@@ -79,10 +80,22 @@ def test_each_render_writes_html_notebook_and_a_workbook(project):
 def test_district_report_is_filtered_and_shows_its_register_figures(project):
     root, _ = project
     html = report(root, 2022, "districts/huyen-binh-gia").read_text(encoding="utf-8")
-    assert "Huyện Bình Gia" in html and "Nghèo đa chiều theo huyện" in html
+    assert "Huyện Bình Gia" in html and "Số liệu của Huyện Bình Gia" in html
+    assert "Các tổng kinh phí đúng như văn bản nêu" not in html  # province tables stay in the province report
     assert "SỐ LIỆU TỔNG HỢP (SYNTHETIC)" in html  # synthetic registers are labelled as such
     assert 'href="../../data_docs/index.html"' in html
     assert (root / "reports" / "2022" / "districts" / "huyen-binh-gia.xlsx").exists()
+
+
+def test_a_district_report_opens_with_its_own_poor_household_count(project):
+    """The first table of a district report is its summary, led by the district's poor households."""
+    root, _ = project
+    html = report(root, 2022, "districts/huyen-binh-gia").read_text(encoding="utf-8")
+    poverty = pd.read_parquet(root / "data" / "processed" / "district_poverty.parquet")
+    poor = poverty[(poverty["review_year"] == 2022) & (poverty["district_code"] == "181")]["poor_hh"].iloc[0]
+    first_table = html[html.index("<table"):html.index("</table>")]
+    assert "Hộ nghèo (Huyện Bình Gia" in first_table and f"{format_vn_number(poor)} hộ" in first_table
+    assert html.index("<table") < html.index('id="so-lieu-huyen"') < html.index('id="so-sanh"')
 
 
 @pytest.mark.parametrize("stem, args", [("annual_report", ()), ("districts/huyen-binh-gia", ("--district", "181"))])

@@ -9,25 +9,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from pipeline.report import charts
+from pipeline import schema
+from pipeline.report import charts, report_data, tables
 from pipeline.report.report_data import PROVINCE_CODE, ReportData
 from pipeline.report.tables import number, rate
 from pipeline.vn import format_vn_number
 
 SUPPRESS_BELOW = 10
 SUPPRESSED = f"<{SUPPRESS_BELOW}"
-# Reduction targets of the plan (B.II.2): 3 points a year in the province, 5 in poor districts.
-TARGET_FALL_PP = 3.0
-TARGET_FALL_POOR_DISTRICT_PP = 5.0
 FLOW_LABELS = {
     "poor_start": "Hộ nghèo đầu kỳ", "poor_to_near_poor": "Thoát nghèo, thành cận nghèo",
     "poor_exited": "Thoát nghèo, vượt chuẩn cận nghèo", "poor_left": "Không còn trong sổ (chuyển đi, tách, nhập…)",
     "near_poor_to_poor": "Từ cận nghèo thành nghèo", "re_poor": "Tái nghèo", "new_poor": "Phát sinh nghèo mới",
     "new_household_poor": "Hộ mới có trong sổ, là hộ nghèo", "poor_end": "Hộ nghèo cuối kỳ",
-}
-RULE_LABELS = {
-    "class_inconsistent": "Phân loại không khớp điểm A, B", "score_b_mismatch": "Điểm B khác 10 × số chỉ số thiếu hụt",
-    "duplicate_id_across_districts": "Cùng mã hộ ở hai huyện", "impossible_value": "Giá trị không thể có",
 }
 
 
@@ -100,29 +94,49 @@ def deprivation_table(data: ReportData) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
+def target_md(data: ReportData) -> str:
+    """The plan's poor-rate fall target that applies to the scope, with its source (a province-wide target)."""
+    target = report_data.fall_target(data)
+    if target is None:
+        return f"data/raw chưa có kế hoạch nào đến năm {data.year} nêu mục tiêu giảm tỷ lệ hộ nghèo."
+    whom = "các huyện nghèo" if data.district is not None and data.district.poor_2021_2025 else "toàn tỉnh"
+    where = f" (chỉ tiêu chung của tỉnh, xem [báo cáo toàn tỉnh]({tables.PROVINCE_REPORT_LINK}))" if data.district else ""
+    return (f"Mục tiêu của kế hoạch cho {whom}: {target['indicator']} **{tables.qualified(target['value'], target['qualifier'])} "
+            f"{target['unit']}** ({tables.PLAN_DOCUMENT}, mục {target['section']}){where}.")
+
+
 def progress_table(data: ReportData) -> pd.DataFrame:
-    """Poor rate per review year up to the report's year, yearly fall against the plan's target."""
-    if data.district is None:
-        return pd.DataFrame()
-    rows = data.district_poverty[(data.district_poverty["district_code"] == data.district.code)
+    """Poor rate per review year up to the report's year, and each year's fall against the plan's target.
+
+    The target is read from plan_targets (the latest plan up to the year: 3 points a year for the province,
+    5 for a poor district in the 2022 plan, B.II.2); without a plan the target column says so.
+    """
+    code = data.district.code if data.district else PROVINCE_CODE
+    rows = data.district_poverty[(data.district_poverty["district_code"] == code)
                                  & (data.district_poverty["review_year"] <= data.year)].sort_values("review_year")
-    target = TARGET_FALL_POOR_DISTRICT_PP if data.district.poor_2021_2025 else TARGET_FALL_PP
+    if rows.empty:
+        return pd.DataFrame()
+    target_row = report_data.fall_target(data)
+    target = None if target_row is None else float(target_row["value"])
     falls = -rows["poor_rate_pct"].diff()
     standard_changed = rows["standard"].ne(rows["standard"].shift())
     verdicts = []
-    for fall, changed, first in zip(falls, standard_changed, range(len(rows))):
-        if first == 0:
+    for position, (fall, changed) in enumerate(zip(falls, standard_changed)):
+        if position == 0:
             verdicts.append("")
         elif changed:
             verdicts.append("đổi chuẩn nghèo: không so sánh được")
+        elif target is None:
+            verdicts.append("không có mục tiêu trong kế hoạch")
         else:
             verdicts.append("đạt" if fall >= target else "chưa đạt")
+    target_text = "" if target is None else f"{rate(target)} (kế hoạch năm {int(target_row['year'])}, mục {target_row['section']})"
     return pd.DataFrame({
         "Năm rà soát": rows["review_year"].astype(str),
-        "Chuẩn nghèo": rows["standard"].map({"qd59_2015": "QĐ 59/2015", "nd07_2021": "NĐ 07/2021"}),
+        "Chuẩn nghèo": rows["standard"].map(schema.STANDARD_LABELS),
         "Tỷ lệ nghèo (%)": [rate_of(r, n) for r, n in zip(rows["poor_rate_pct"], rows["poor_hh"])],
         "Giảm so với năm trước (điểm %)": [rate(f) if i else "" for i, f in enumerate(falls)],
-        "Mục tiêu giảm (điểm %/năm)": [rate(target) if i else "" for i in range(len(rows))],
+        "Mục tiêu giảm (điểm %/năm)": [target_text if i else "" for i in range(len(rows))],
         "Đánh giá": verdicts,
     })
 
@@ -149,8 +163,8 @@ def audit_table(data: ReportData) -> pd.DataFrame:
     if audit.empty:
         return pd.DataFrame()
     counts = audit.groupby([by, "rule"])["household_key"].nunique().unstack(fill_value=0)
-    counts = counts.reindex(columns=[r for r in RULE_LABELS if r in counts.columns])
-    table = counts.rename(columns=RULE_LABELS).map(number).reset_index()
+    counts = counts.reindex(columns=[r for r in schema.AUDIT_RULES if r in counts.columns])
+    table = counts.rename(columns=schema.AUDIT_RULES).map(number).reset_index()
     return table.rename(columns={"commune_code": "Mã xã", "district_code": "Mã huyện"})
 
 

@@ -60,6 +60,11 @@ def run(year: object, district: object = None, update_manifest: bool = True) -> 
     update_manifest=False leaves the year's MANIFEST.sha256 to the caller (run_all writes it once, after
     every worker has finished, so two workers never race on it).
     """
+    return _render(year, district, update_manifest)[0]
+
+
+def _render(year: object, district: object, update_manifest: bool):
+    """run(), also returning the report's data (run_all's workers make the report's index entry from it)."""
     year, code = report_data.check_params(year, district)
     commit = code_commit()
     notebook, namespace = _execute(year, code, commit)
@@ -82,7 +87,7 @@ def run(year: object, district: object = None, update_manifest: bool = True) -> 
         listing = manifest.write_manifest(year)
         print(f"Đã ghi / wrote {listing.relative_to(paths.ROOT)}")
         written.append(listing)
-    return written
+    return written, data
 
 
 def run_all(year: object, jobs: int = 2) -> list[Path]:
@@ -103,8 +108,8 @@ def run_all(year: object, jobs: int = 2) -> list[Path]:
     codes = report_data.district_codes_for(year)
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("fork")) as pool:
         batches = list(pool.map(_render_one, [(year, None)] + [(year, code) for code in codes]))
-    written = [path for batch in batches for path in batch]
-    written.append(report_index.write(year))
+    written = [path for batch, _ in batches for path in batch]
+    written.append(report_index.write(year, [entry for _, entry in batches]))
     written.append(manifest.write_manifest(year))
     print(f"Đã ghi / wrote {written[-1].relative_to(paths.ROOT)}")
     print(f"Năm {year}: đã dựng {len(codes) + 1} báo cáo (1 toàn tỉnh, {len(codes)} huyện), mục lục và MANIFEST "
@@ -112,9 +117,13 @@ def run_all(year: object, jobs: int = 2) -> list[Path]:
     return written
 
 
-def _render_one(arguments: tuple[int, str | None]) -> list[Path]:
+def _render_one(arguments: tuple[int, str | None]) -> tuple[list[Path], dict]:
+    """One report in a worker: the files written and the report's row of the index."""
+    from pipeline.report import report_index
+
     year, code = arguments
-    return run(year, code, update_manifest=False)
+    written, data = _render(year, code, update_manifest=False)
+    return written, report_index.entry(data)
 
 
 def _output_stem(data: report_data.ReportData) -> Path:

@@ -25,6 +25,10 @@ SOURCE_COLUMNS = {"central": "central_mvnd", "local": "local_mvnd", "other": "ot
 # The district level stopped operating on 1 July 2025 (NQ 1672/NQ-UBTVQH15 of 16/6/2025).
 LAST_DISTRICT_YEAR = 2024
 _YEAR_TEXT = re.compile(r"^\d{4}$")
+# Plan targets for the yearly fall of the poor rate (ids <plan>.GN.TINH, <plan>.GN.HUYEN_NGHEO in
+# data/raw/plan_targets_<year>.csv): the province's, and the one for the poor districts.
+FALL_TARGET_PROVINCE = ".GN.TINH"
+FALL_TARGET_POOR_DISTRICT = ".GN.HUYEN_NGHEO"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class ReportData:
     stated_totals: pd.DataFrame
     policy_results: pd.DataFrame
     plan_targets: pd.DataFrame
+    # The poor-rate fall targets of the latest plan up to the report's year (every scope: a district's
+    # progress is measured against them even though they name no district).
+    fall_targets: pd.DataFrame
     poverty_series: pd.DataFrame
     reconciliation: pd.DataFrame
     transcription_check: pd.DataFrame
@@ -204,7 +211,8 @@ def load(year: object, district: object = None, processed: Path | None = None) -
     year, code = check_params(year, district, processed)
     districts = _read("districts", processed).sort_values("district_code", ignore_index=True)
     lines = _of_year(_read("budget_lines", processed), year)
-    targets = _of_year(_read("plan_targets", processed), year)
+    all_targets = _read("plan_targets", processed)
+    targets = _of_year(all_targets, year)
     chosen = None
     if code is not None:
         chosen = _district(districts, code)
@@ -221,6 +229,7 @@ def load(year: object, district: object = None, processed: Path | None = None) -
         stated_totals=_of_year(_read("budget_stated_totals", processed), year),
         policy_results=_of_year(_read("policy_results", processed), year),
         plan_targets=targets,
+        fall_targets=_fall_targets(all_targets, year),
         poverty_series=_read("poverty_series", processed).sort_values(["standard", "year", "series_id"], ignore_index=True),
         reconciliation=_year_first(_read("reconciliation", processed), year),
         transcription_check=_read("transcription_check", processed),
@@ -232,6 +241,21 @@ def load(year: object, district: object = None, processed: Path | None = None) -
         district_flows=_of_review_year(register["district_flows"], year),
         register_audit=_of_district(_of_review_year(register["register_audit"], year), code),
     )
+
+
+def _fall_targets(targets: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The poor-rate fall targets (province, poor districts) of the latest plan year not after `year`."""
+    ids = targets["target_id"].astype(str) if not targets.empty else pd.Series(dtype=str)
+    falls = targets[ids.str.endswith(FALL_TARGET_PROVINCE) | ids.str.endswith(FALL_TARGET_POOR_DISTRICT)]
+    falls = falls[falls["year"] <= year]
+    return falls[falls["year"] == falls["year"].max()].reset_index(drop=True) if not falls.empty else falls
+
+
+def fall_target(data: "ReportData") -> pd.Series | None:
+    """The fall target that applies to the report's scope (poor district or not), or None without a plan."""
+    suffix = FALL_TARGET_POOR_DISTRICT if data.district is not None and data.district.poor_2021_2025 else FALL_TARGET_PROVINCE
+    chosen = data.fall_targets[data.fall_targets["target_id"].astype(str).str.endswith(suffix)]
+    return chosen.iloc[0] if not chosen.empty else None
 
 
 # Register tables a report reads (register_households, ~800k rows, is never read by a report).

@@ -24,6 +24,7 @@ from pipeline.vn import format_vn_number, nfc
 MISSING = "–"
 MONEY = "(triệu đồng)"
 PROVINCE = "tỉnh Lạng Sơn"
+PROVINCE_REPORT_LINK = "../annual_report.html"  # from a district report (reports/<year>/districts/)
 PLAN_DOCUMENT = "Kế hoạch thực hiện Chương trình MTQG giảm nghèo bền vững năm 2022 của UBND tỉnh Lạng Sơn"
 STATUS_LABELS = {
     "match": "Khớp",
@@ -101,37 +102,39 @@ def intro_md(data: ReportData) -> str:
 
 
 def district_note_md(data: ReportData) -> str:
-    """Visible note for a district report: what is filtered, what stays province-wide, what is missing."""
-    if data.district is None:
-        return ""
+    """How a district report is laid out, and where the province-wide tables are."""
     d = data.district
     return (
-        f"**Báo cáo cấp huyện – {d.name} (mã {d.code}).** Chỉ các bảng có chiều huyện được lọc theo huyện: "
-        "các dòng kinh phí ghi mã huyện này và các chỉ tiêu kế hoạch nêu tên huyện. Các bảng khác (tổng kinh phí, "
-        "kết quả chính sách, chuỗi số liệu nghèo, đối chiếu) là **số liệu toàn tỉnh**.\n\n"
-        + ("Số liệu nghèo của huyện (số hộ, tỷ lệ, thiếu hụt, diễn biến) lấy từ sổ rà soát hộ nghèo, ở phần "
-           "«Nghèo đa chiều theo huyện»." if not data.district_poverty.empty else
-           "**Số liệu nghèo của huyện sẽ lấy từ sổ rà soát hộ nghèo, hiện chưa có trong dự án.**")
+        f"**Báo cáo cấp huyện – {d.name} (mã {d.code}).** Trước hết là số liệu của huyện (từ sổ rà soát hộ nghèo), "
+        "sau đó so sánh với toàn tỉnh và các huyện khác, các dòng kinh phí và chỉ tiêu của kế hoạch nêu tên huyện, "
+        "cuối cùng là chất lượng dữ liệu. Bảng toàn tỉnh chỉ có ở đây khi cần để hiểu một số liệu của huyện; các bảng "
+        f"còn lại (kinh phí, chính sách, đối chiếu văn bản) ở [báo cáo toàn tỉnh]({PROVINCE_REPORT_LINK}).\n\n"
+        "Cách đọc: tiền tính bằng **triệu đồng**; số viết theo cách Việt Nam (dấu chấm phân cách hàng nghìn, "
+        "dấu phẩy thập phân)."
     )
 
 
 def budget_summary_md(data: ReportData) -> str:
-    """The year's total as stated, by funding source, next to the sum of the lines."""
+    """The year's total as stated, by funding source, next to the sum of the lines (district: its own lines)."""
+    groups = report_data.budget_groups(data.budget_lines, data.projects, data.stated_totals)
+    lines_sum = number(groups["total"].sum()) if not groups.empty else MISSING
+    if data.district is not None:
+        if data.budget_lines.empty:
+            return (f"Kế hoạch năm {data.year} không có dòng kinh phí nào nêu tên {data.district.name}. Kinh phí toàn tỉnh: "
+                    f"[báo cáo toàn tỉnh]({PROVINCE_REPORT_LINK}).")
+        return (f"Các dòng kinh phí của kế hoạch năm {data.year} nêu tên {data.district.name} cộng lại: **{lines_sum}** "
+                f"triệu đồng ({number(len(data.budget_lines))} dòng). Tổng kinh phí toàn tỉnh và đối chiếu: [báo cáo toàn tỉnh]({PROVINCE_REPORT_LINK}).")
     root = data.stated_totals[
         (data.stated_totals["node_id"] == str(data.year)) & (data.stated_totals["capital_type"] == "all")
     ] if not data.stated_totals.empty else data.stated_totals
-    groups = report_data.budget_groups(data.budget_lines, data.projects, data.stated_totals)
     parts = []
     for row in root.itertuples():
         source = schema.FUNDING_SOURCE_LABELS.get(row.funding_source, row.funding_source)
         parts.append(f"{source}: **{number(row.amount_mvnd)}** triệu đồng")
-    lines_sum = number(groups["total"].sum()) if not groups.empty else MISSING
-    scope = "toàn tỉnh, " if data.district else ""
-    lines_scope = f" (chỉ các dòng ghi {data.district.name})" if data.district else ""
     stated = ("; ".join(parts) + ".") if parts else "văn bản không nêu tổng của năm."
     return (
-        f"Tổng kinh phí năm {data.year} theo văn bản ({scope}đúng như văn bản nêu): {stated}\n\n"
-        f"Cộng từ các dòng kinh phí trong bảng dưới{lines_scope}: **{lines_sum}** triệu đồng. "
+        f"Tổng kinh phí năm {data.year} theo văn bản (đúng như văn bản nêu): {stated}\n\n"
+        f"Cộng từ các dòng kinh phí trong bảng dưới: **{lines_sum}** triệu đồng. "
         "Chênh lệch giữa tổng theo văn bản và cộng các dòng (nếu có) được liệt kê ở phần đối chiếu."
     )
 
@@ -150,6 +153,34 @@ def poverty_summary_md(data: ReportData) -> str:
         standard_label = schema.STANDARD_LABELS.get(standard, standard)
         bullets.append(f"- Năm {year}, chuẩn nghèo {standard_label}: " + "; ".join(items) + ".")
     return "\n".join(bullets) if bullets else f"Không có số liệu nghèo cho năm {data.year - 1} và {data.year}."
+
+
+def series_note_md() -> str:
+    """Why the trend chart has two lines: two poverty standards."""
+    return (
+        "Hai chuẩn nghèo khác nhau nên hai đường không nối với nhau: chuẩn QĐ 59/2015/QĐ-TTg (giai đoạn 2016–2020; "
+        "các kết quả thực hiện trong năm 2021 vẫn theo chuẩn này) và chuẩn đa chiều NĐ 07/2021/NĐ-CP (giai đoạn "
+        "2022–2025; kỳ rà soát cuối năm 2021 đã phân loại hộ theo chuẩn mới và là mốc đầu kỳ). Giá trị kế hoạch và "
+        "ước tính vẽ bằng ký hiệu riêng, nối bằng đường chấm."
+    )
+
+
+def district_register_files_table(data: ReportData) -> pd.DataFrame:
+    """The district's register files of the year behind its figures, with their sha256."""
+    if data.district is None or data.register_inputs.empty:
+        return pd.DataFrame()
+    files = data.register_inputs[data.register_inputs["file"].str.contains(f"/ho_{data.district.code}_{data.year}.", regex=False)]
+    return pd.DataFrame({
+        "Tệp (data/raw)": files["file"],
+        "Số dòng": files["rows"].map(number),
+        "SHA-256": files["sha256"],
+    }).reset_index(drop=True)
+
+
+def province_quality_md(data: ReportData) -> str:
+    """Where a district report's reader finds the province-wide checks."""
+    return (f"Kiểm tra chép số liệu từ văn bản, đối chiếu tổng và các phần của kế hoạch, danh sách mọi tệp gốc: "
+            f"[báo cáo toàn tỉnh]({PROVINCE_REPORT_LINK}), phần «Chất lượng dữ liệu». Ô dưới 10 hộ được ẩn (ghi «<10»).")
 
 
 def data_docs_md(data: ReportData) -> str:
@@ -483,7 +514,8 @@ SHEET_NAMES = {
     "district-comparison": "So sánh các huyện", "deprivation": "Thiếu hụt theo chỉ số", "progress": "Tiến độ giảm nghèo",
     "flows": "Diễn biến hộ nghèo", "register-audit": "Hộ vi phạm quy tắc", "transcription": "Kiểm tra chép số liệu",
     "gx-summary": "Kiểm định GX", "gx-failures": "Kiểm định GX – không đạt", "reconciliation": "Đối chiếu số liệu",
-    "provenance": "Thông tin báo cáo", "raw-inputs": "Tệp đầu vào",
+    "provenance": "Thông tin báo cáo", "raw-inputs": "Tệp đầu vào", "headline": "Số liệu chính",
+    "register-files": "Tệp sổ rà soát",
 }
 
 
