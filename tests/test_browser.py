@@ -247,3 +247,22 @@ def test_the_reports_work_offline_in_a_browser(built_project, browser):
     assert len({name for name in opened if name.startswith("districts/")}) == len(schema.REGISTER_DISTRICT_CODES), opened
     assert any(not page.is_relative_to(year) for page in visits), "no data-quality page is linked from the reports"
     assert not (found := report_problems(visits, reports)), found
+
+
+@pytest.mark.e2e
+def test_a_district_report_shows_its_poor_households_on_the_first_screen(built_project, browser):
+    """A reviewer who opens a district report sees the district's poor-household count without scrolling."""
+    import pandas as pd
+
+    from pipeline.vn import format_vn_number
+
+    root = built_project.root
+    poverty = pd.read_parquet(root / "data" / "processed" / "district_poverty.parquet")
+    poor = poverty[(poverty["review_year"] == YEAR) & (poverty["district_code"] == "181")]["poor_hh"].iloc[0]
+    browser.get((root / "reports" / str(YEAR) / "districts" / "huyen-binh-gia.html").resolve().as_uri())
+    where = browser.execute_script(
+        "const cell = [...document.querySelectorAll('td')].find(td => td.textContent.startsWith(arguments[0]));"
+        "return cell ? {bottom: cell.getBoundingClientRect().bottom, screen: window.innerHeight} : null;",
+        f"{format_vn_number(poor)} hộ")
+    assert where is not None, f"no table cell starts with the district's poor households ({poor})"
+    assert 0 < where["bottom"] <= where["screen"], where
