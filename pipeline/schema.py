@@ -193,8 +193,8 @@ RAW_TABLES: dict[str, RawTable] = {
             (
                 _c("Mã số liệu", "series_id", "text", "Identifier of the value"),
                 _YEAR,
-                _c("Chuẩn nghèo", "standard", "vocab", "Poverty standard: qd59_2015 (2016–2020, also 2021) or nd07_2021 (2022–2025)",
-                   vocabulary=POVERTY_STANDARDS),
+                _c("Chuẩn nghèo", "standard", "vocab", "Poverty standard: qd59_2015 (2015–2020, and results during "
+                   "2021) or nd07_2021 (the 2022–2025 standard, from the end-2021 review on)", vocabulary=POVERTY_STANDARDS),
                 _c("Chỉ tiêu", "indicator", "vocab", "poor_hh, poor_rate_pct, near_poor_hh, near_poor_rate_pct, total_hh, "
                    "poor_rate_fall_pp, poor_hh_fall", vocabulary=POVERTY_INDICATORS),
                 _c("Giá trị", "value", "number", "The value"),
@@ -429,7 +429,7 @@ REGISTER_RAW = RawTable(
         _c("Khu vực", "area", "vocab", "Area of the household", vocabulary=REGISTER_AREAS),
         _c("Số nhân khẩu", "household_size", "int", "Household members, 1–30"),
         _c("Thu nhập bình quân (đồng/người/tháng)", "income_per_capita", "number", "Income, VND per person per month"),
-        _c("Điểm A", "score_a", "number", "Income proxy score (TT 07/2021), 0–1000; may be empty in 2021 only"),
+        _c("Điểm A", "score_a", "number", "Income proxy score (TT 07/2021), 0–1000; required in every review (all under NĐ 07/2021)"),
         *(_c(f"TH{i:02d} {name}", code, "int", f"Deprivation indicator {i} (1 = deprived, 0 = not)")
           for i, (code, name) in enumerate(REGISTER_INDICATORS.items(), start=1)),
         _c("Điểm B", "score_b", "number", "Deprivation score = 10 × number of indicators equal to 1 (0–120)"),
@@ -457,13 +457,13 @@ REGISTER_TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "area": ("str", "rural / urban"),
         "household_size": ("int64", "Household members as recorded"),
         "income_per_capita": ("float64", "Income, VND per person per month"),
-        "score_a": ("float64", "Score A (income proxy); NaN when empty (2021)"),
+        "score_a": ("float64", "Score A (income proxy)"),
         **{code: ("int64", f"Indicator {code[1:]} {name}: 1 deprived, 0 not (as recorded)")
            for code, name in REGISTER_INDICATORS.items()},
         "score_b": ("float64", "Score B as recorded"),
         "recorded_class": ("str", "poor / near_poor / average / none, as the commune recorded"),
         "ethnic_minority": ("bool", "Ethnic-minority household"),
-        "standard": ("str", "Poverty standard of the review year: qd59_2015 (2021) / nd07_2021 (2022–2024)"),
+        "standard": ("str", "Poverty standard of the review year: nd07_2021 (every review 2021–2024, the end-2021 one included)"),
         "expected_score_b": ("int64", "10 × number of indicators equal to 1 (pipeline.registers.poverty_standard)"),
         "expected_class": ("str", "Class the standard in force gives from area, income, A and B; '' if undecidable"),
         "has_anomaly": ("bool", "The row breaks at least one audit rule (see register_audit)"),
@@ -487,7 +487,7 @@ REGISTER_TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "households": ("int64", "Register rows (households as recorded; rows with anomalies included)"),
         "poor_hh": ("int64", "Households recorded poor"),
         "near_poor_hh": ("int64", "Households recorded near-poor"),
-        "average_hh": ("int64", "Households recorded average living standard (none under QĐ 59, 2021)"),
+        "average_hh": ("int64", "Households recorded average living standard (NĐ 07/2021 Art. 3.3)"),
         "poor_rate_pct": ("float64", "100 × poor_hh / households"),
         "near_poor_rate_pct": ("float64", "100 × near_poor_hh / households"),
         "anomaly_hh": ("int64", "Rows with at least one audit finding (counted in the figures above)"),

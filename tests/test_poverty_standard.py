@@ -1,12 +1,14 @@
 """Classification rules at every threshold edge, both standards, rural and urban.
 
-Every expected value below is written by hand from docs/register_contract.md (QĐ 59/2015 for the 2021
-review, NĐ 07/2021 from 2022), never computed by the code under test.
+Every expected value below is written by hand from docs/register_contract.md (QĐ 59/2015 for the reviews of
+2016–2020, NĐ 07/2021 from the end-2021 review on: NĐ 07/2021/NĐ-CP Art. 3, KH 177/KH-UBND of 17/8/2021 of
+UBND tỉnh Lạng Sơn), never computed by the code under test.
 """
 import pandas as pd
 import pytest
 
 from pipeline.registers import poverty_standard as ps
+from pipeline.schema import REGISTER_YEARS
 
 # (review_year, area, income_per_capita, score_a, score_b, expected class, why)
 ND07_CASES = [
@@ -39,42 +41,50 @@ ND07_CASES = [
     # A decides poor/near-poor whatever the income (income only separates average from none)
     (2024, "rural", 5_000_000, 120, 40, "poor", "A ≤ 140: income is not a criterion"),
     (2024, "rural", 100_000, 300, 40, "average", "A > 140 with a very low income"),
+    # the end-2021 review classifies by NĐ 07 too: A and B, and an average class
+    (2021, "rural", 1_400_000, 140, 30, "poor", "2021: A = 140 rural is at the line, B = 30"),
+    (2021, "rural", 1_400_000, 140, 20, "near_poor", "2021: A = 140 rural, B = 20"),
+    (2021, "urban", 1_900_000, 176, 30, "average", "2021: A = 176 urban is above; an average class exists"),
+    (2021, "urban", 3_000_001, 176, 30, "none", "2021: above the A line and the urban ceiling"),
+    (2021, "rural", 600_000, 200, 50, "average", "2021: income under QĐ 59's poor line, but A > 140"),
+    (2021, "rural", 1_200_000, 100, 0, "near_poor", "2021: above QĐ 59's near-poor line, but A ≤ 140"),
 ]
 
 QD59_CASES = [
     # rural poor line 700,000 / 700,001
-    (2021, "rural", 700_000, None, 0, "poor", "income = 700,000 rural is poor whatever B"),
-    (2021, "rural", 700_001, None, 20, "near_poor", "700,001 rural with B = 20"),
-    (2021, "rural", 700_001, None, 30, "poor", "700,001 rural with B = 30"),
+    (2016, "rural", 700_000, None, 0, "poor", "income = 700,000 rural is poor whatever B"),
+    (2020, "rural", 700_001, None, 20, "near_poor", "700,001 rural with B = 20"),
+    (2020, "rural", 700_001, None, 30, "poor", "700,001 rural with B = 30"),
     # rural near-poor line 1,000,000 / 1,000,001
-    (2021, "rural", 1_000_000, None, 30, "poor", "1,000,000 rural with B = 30"),
-    (2021, "rural", 1_000_000, None, 20, "near_poor", "1,000,000 rural with B = 20"),
-    (2021, "rural", 1_000_001, None, 120, "none", "above 1,000,000 rural: none however deprived"),
-    (2021, "rural", 1_000_001, None, 0, "none", "above 1,000,000 rural"),
+    (2020, "rural", 1_000_000, None, 30, "poor", "1,000,000 rural with B = 30"),
+    (2020, "rural", 1_000_000, None, 20, "near_poor", "1,000,000 rural with B = 20"),
+    (2020, "rural", 1_000_001, None, 120, "none", "above 1,000,000 rural: none however deprived"),
+    (2020, "rural", 1_000_001, None, 0, "none", "above 1,000,000 rural"),
     # urban lines 900,000 / 1,300,000 / 1,300,001
-    (2021, "urban", 900_000, None, 0, "poor", "900,000 urban is poor whatever B"),
-    (2021, "urban", 900_001, None, 20, "near_poor", "900,001 urban, B = 20"),
-    (2021, "urban", 900_001, None, 30, "poor", "900,001 urban, B = 30"),
-    (2021, "urban", 1_300_000, None, 30, "poor", "1,300,000 urban, B = 30"),
-    (2021, "urban", 1_300_000, None, 20, "near_poor", "1,300,000 urban, B = 20"),
-    (2021, "urban", 1_300_001, None, 30, "none", "1,300,001 urban is above"),
+    (2020, "urban", 900_000, None, 0, "poor", "900,000 urban is poor whatever B"),
+    (2020, "urban", 900_001, None, 20, "near_poor", "900,001 urban, B = 20"),
+    (2020, "urban", 900_001, None, 30, "poor", "900,001 urban, B = 30"),
+    (2020, "urban", 1_300_000, None, 30, "poor", "1,300,000 urban, B = 30"),
+    (2020, "urban", 1_300_000, None, 20, "near_poor", "1,300,000 urban, B = 20"),
+    (2020, "urban", 1_300_001, None, 30, "none", "1,300,001 urban is above"),
     # the same income rural vs urban
-    (2021, "rural", 800_000, None, 0, "near_poor", "800,000 rural is between the rural lines"),
-    (2021, "urban", 800_000, None, 0, "poor", "800,000 urban is under the urban poor line"),
-    (2021, "rural", 1_200_000, None, 0, "none", "1,200,000 rural is above the rural near-poor line"),
-    (2021, "urban", 1_200_000, None, 0, "near_poor", "1,200,000 urban is between the urban lines"),
+    (2020, "rural", 800_000, None, 0, "near_poor", "800,000 rural is between the rural lines"),
+    (2020, "urban", 800_000, None, 0, "poor", "800,000 urban is under the urban poor line"),
+    (2020, "rural", 1_200_000, None, 0, "none", "1,200,000 rural is above the rural near-poor line"),
+    (2020, "urban", 1_200_000, None, 0, "near_poor", "1,200,000 urban is between the urban lines"),
     # QĐ 59 has no average class; A (if present) is ignored
-    (2021, "rural", 2_000_000, None, 0, "none", "no average class under QĐ 59"),
-    (2021, "rural", 2_000_000, 100, 50, "none", "A plays no part in 2021"),
-    (2021, "rural", 600_000, 500, 0, "poor", "A plays no part in 2021"),
+    (2020, "rural", 2_000_000, None, 0, "none", "no average class under QĐ 59"),
+    (2020, "rural", 2_000_000, 100, 50, "none", "A plays no part under QĐ 59"),
+    (2020, "rural", 600_000, 500, 0, "poor", "A plays no part under QĐ 59"),
 ]
 
 UNDECIDABLE_CASES = [
     (2022, "rural", 1_000_000, None, 30, None, "NĐ 07 needs A"),
     (2022, "rural", 1_000_000, 100, None, None, "A ≤ 140 needs B"),
     (2022, "rural", None, 200, 30, None, "A > 140 needs income"),
-    (2021, "rural", None, None, 30, None, "QĐ 59 needs income"),
-    (2021, "rural", 800_000, None, None, None, "the 700k–1M band needs B"),
+    (2020, "rural", None, None, 30, None, "QĐ 59 needs income"),
+    (2020, "rural", 800_000, None, None, None, "the 700k–1M band needs B"),
+    (2021, "rural", 600_000, None, 30, None, "the end-2021 review is NĐ 07: it needs A"),
     (2022, "Nông thôn", 1_000_000, 100, 30, None, "raw labels are not canonical areas"),
 ]
 
@@ -99,16 +109,22 @@ def test_expected_class_vectorised_keeps_the_index_and_order():
 
 
 def test_expected_class_accepts_text_numbers_as_read_from_csv():
-    households = pd.DataFrame({"review_year": ["2022", "2021"], "area": ["urban", "rural"],
+    households = pd.DataFrame({"review_year": ["2022", "2020"], "area": ["urban", "rural"],
                                "income_per_capita": ["3000000", "700001"], "score_a": ["176", ""],
                                "score_b": ["0", "30"]})
     assert ps.expected_class(households).tolist() == ["average", "poor"]
 
 
-@pytest.mark.parametrize("year, standard", [(2016, "qd59_2015"), (2021, "qd59_2015"), (2022, "nd07_2021"),
-                                            (2024, "nd07_2021"), (2026, "nd07_2021")])
+@pytest.mark.parametrize("year, standard", [(2016, "qd59_2015"), (2020, "qd59_2015"), (2021, "nd07_2021"),
+                                            (2022, "nd07_2021"), (2024, "nd07_2021"), (2026, "nd07_2021")])
 def test_standard_for(year, standard):
     assert ps.standard_for(year) == standard
+
+
+def test_every_register_review_year_is_an_nd07_review():
+    """The register contract requires Điểm A in every file: that holds because each of its review years,
+    the end-2021 one included, classifies by NĐ 07/2021, whose class needs A."""
+    assert [ps.standard_for(year) for year in REGISTER_YEARS] == ["nd07_2021"] * 4
 
 
 @pytest.mark.parametrize("year", [2015, 2027])
@@ -186,7 +202,7 @@ def test_expected_score_b_sql_counts_only_cells_equal_to_one():
     assert sql_of(flags, ps.expected_score_b_sql()) == [b for _, b in FLAG_CASES]
 
 
-@pytest.mark.parametrize("year, standard", [(2016, "qd59_2015"), (2021, "qd59_2015"), (2022, "nd07_2021"),
+@pytest.mark.parametrize("year, standard", [(2016, "qd59_2015"), (2020, "qd59_2015"), (2021, "nd07_2021"),
                                             (2026, "nd07_2021"), (2015, None), (2027, None)])
 def test_standard_sql(year, standard):
     import duckdb

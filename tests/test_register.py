@@ -196,10 +196,13 @@ def full_scale(built_project) -> dict[str, pd.DataFrame]:
 
 @pytest.mark.e2e
 def test_full_scale_province_totals_equal_the_published_figures(full_scale):
+    """The register stage's province rows (district_poverty) of the full-scale synthetic registers: the
+    end-2021 baseline and the end-2024 figures, both under NĐ 07/2021 (the end-2021 review included)."""
     for year, (households, poor, near_poor) in PUBLISHED.items():
         row = province(full_scale, year)
         assert (row.households, row.poor_hh, row.near_poor_hh) == (households, poor, near_poor), year
         assert round(row.poor_rate_pct, 2) == {2021: 12.20, 2024: 3.36}[year]
+        assert row.standard == "nd07_2021", year
 
 
 @pytest.mark.e2e
@@ -356,12 +359,13 @@ def test_contract_headers_are_the_generators(tables):
 
 # ---------------------------------------------------------------- pseudonymisation
 
-def one_file_registers(sample, tmp_path: Path, edit=None, synthetic: bool = True, name: str = "2022/ho_181_2022.csv") -> Path:
-    """A registers folder holding one district file of the sample, optionally edited as text."""
+def one_file_registers(sample, tmp_path: Path, edit=None, synthetic: bool = True, name: str = "2022/ho_181_2022.csv",
+                       source: str = "2022/ho_181_2022.csv") -> Path:
+    """A registers folder holding one district file of the sample (`source`) as `name`, optionally edited as text."""
     directory = tmp_path / "registers"
     target = directory / name
     target.parent.mkdir(parents=True)
-    text = (sample[0] / "2022" / "ho_181_2022.csv").read_text(encoding="utf-8")
+    text = (sample[0] / source).read_text(encoding="utf-8")
     target.write_text(edit(text) if edit else text, encoding="utf-8")
     if synthetic:
         shutil.copy(sample[0] / register_files.SYNTHETIC_MANIFEST, directory)
@@ -427,9 +431,9 @@ def test_the_same_household_keeps_its_key_across_years(tables):
 
 # ---------------------------------------------------------------- (e) unreadable input: file, line, column
 
-def error_of(sample, tmp_path, edit, name: str = "2022/ho_181_2022.csv") -> RawDataError:
+def error_of(sample, tmp_path, edit, name: str = "2022/ho_181_2022.csv", source: str = "2022/ho_181_2022.csv") -> RawDataError:
     with pytest.raises(RawDataError) as caught:
-        register.build_tables(one_file_registers(sample, tmp_path, edit, name=name))
+        register.build_tables(one_file_registers(sample, tmp_path, edit, name=name, source=source))
     return caught.value
 
 
@@ -468,6 +472,37 @@ def test_unreadable_cells_stop_with_file_line_and_column(sample, tmp_path, edit,
     error = error_of(sample, tmp_path, edit)
     assert (error.file, error.row, error.column) == ("registers/2022/ho_181_2022.csv", line, column)
     assert words in error.problem
+
+
+def test_a_2021_register_without_score_a_is_refused(sample, tmp_path):
+    """The end-2021 review classifies by NĐ 07/2021 (Art. 3; KH 177/KH-UBND of 17/8/2021), whose class needs
+    Điểm A: an empty A in a 2021 file stops the run like any empty required cell, naming file, line and column."""
+    name = "2021/ho_181_2021.csv"
+    error = error_of(sample, tmp_path, replace_cell(8, "Điểm A", ""), name=name, source=name)
+    assert (error.file, error.row, error.column) == (f"registers/{name}", 8, "Điểm A")
+    assert "ô trống ở cột bắt buộc" in error.problem
+    # the whole column empty, as a register scored the QĐ 59 way would leave it: the first row is named
+    def no_score_a(text: str) -> str:
+        for line in range(2, text.count("\n") + 1):
+            text = replace_cell(line, "Điểm A", "")(text)
+        return text
+    error = error_of(sample, tmp_path / "b", no_score_a, name=name, source=name)
+    assert (error.row, error.column) == (2, "Điểm A") and "ô trống ở cột bắt buộc" in error.problem
+
+
+def test_2021_households_are_audited_under_nd07(sample, tables):
+    """A class_inconsistent finding of 2021 explains itself by NĐ 07/2021 with A, B and income (the values the
+    class depends on), as in the later years; the rules' class comes from the same standard."""
+    _, manifest = sample
+    audit = tables["register_audit"]
+    found = audit[(audit["review_year"] == 2021) & (audit["rule"] == "class_inconsistent")]
+    planted = [a for a in manifest["anomalies"] if a["kind"] == "class_inconsistent" and a["year"] == 2021]
+    assert len(found) == len(planted) > 0
+    assert all(a["column"] == "Điểm A" for a in planted)
+    for detail in found["detail"]:
+        assert "theo NĐ 07/2021/NĐ-CP" in detail and ", A = " in detail and "thu nhập " in detail, detail
+    households = tables["register_households"]
+    assert set(households.loc[households["review_year"] == 2021, "standard"]) == {"nd07_2021"}
 
 
 def test_an_extra_cell_names_its_line(sample, tmp_path):

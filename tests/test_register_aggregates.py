@@ -65,6 +65,16 @@ def test_counts_and_rates_use_the_recorded_class(six):
     assert r.standard == "nd07_2021"
 
 
+def test_the_end_2021_review_is_labelled_nd07():
+    """Every review year's rows carry the standard it classifies by: NĐ 07/2021 from the end-2021 review on
+    (NĐ 07/2021/NĐ-CP Art. 3; KH 177/KH-UBND of 17/8/2021), so 2021 and 2022 are one series."""
+    poverty = ra.district_poverty(*sql(households([(2021, "181", "h1", "average", set(), False),
+                                                   (2022, "181", "h1", "poor", {1, 2, 3}, False)])))
+    assert poverty.set_index(["review_year", "district_code"])["standard"].to_dict() == {
+        (2021, "181"): "nd07_2021", (2021, PROVINCE_CODE): "nd07_2021",
+        (2022, "181"): "nd07_2021", (2022, PROVINCE_CODE): "nd07_2021"}
+
+
 def test_alkire_foster_h_a_m0(six):
     r = row(ra.district_poverty(*sql(six)), "181")
     assert r.af_poor_hh == 3

@@ -127,10 +127,8 @@ BREAKERS: dict[tuple[str, str, str], Breaker] = {
     (HH, REGEX, "commune_code" + MOSTLY): put_rows("commune_code", "9810", (1, 2)),
     **{(HH, IN_SET, f"d{i:02d}" + MOSTLY): put_rows(f"d{i:02d}", 2, (1, 2)) for i in range(1, 13)},
     # district_poverty (rows 0, 1: 2021; rows 2, 3: 2022)
-    (POV, IN_SET, "standard if review_year == 2021"): put("standard", "nd07_2021"),
-    (POV, IN_SET, "standard if review_year >= 2022"): put("standard", "qd59_2015", row=2),
+    (POV, IN_SET, "standard if review_year >= 2021"): put("standard", "qd59_2015"),  # a 2021 row: NĐ 07 too
     **{(POV, PAIR_GREATER, f"households,{c}"): put(c, 10**9, row=2) for c in POVERTY_COUNTS},
-    (POV, IN_SET, "average_hh if review_year == 2021"): put("average_hh", 1),
     (POV, BETWEEN, "poor_rate_pct"): put("poor_rate_pct", 100.5),
     (POV, BETWEEN, "near_poor_rate_pct"): put("near_poor_rate_pct", -0.5),
     (POV, BETWEEN, "af_h"): put("af_h", 1.5),

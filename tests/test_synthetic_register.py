@@ -194,9 +194,13 @@ def test_commune_codes_are_the_synthetic_units_of_the_district(registers):
         assert len(set(part["commune_code"])) >= n_units // 2, f"{code}: households spread over too few communes"
 
 
-def test_score_a_is_empty_in_2021_and_present_after(registers):
-    assert registers.loc[registers["review_year"] == 2021, "score_a"].isna().all()
-    assert registers.loc[registers["review_year"] > 2021, "score_a"].notna().all()
+def test_every_review_year_2021_included_is_an_nd07_register(registers):
+    """The end-2021 review classifies by NĐ 07/2021 (Art. 3; KH 177/KH-UBND of 17/8/2021): Điểm A is scored in
+    every file, and above the A line households are average or none as in 2022–2024."""
+    assert registers["score_a"].notna().all()
+    for year in YEARS:
+        classes = set(registers.loc[registers["review_year"] == year, "recorded_class"])
+        assert classes == {"poor", "near_poor", "average", "none"}, year
 
 
 def test_values_are_in_range_except_planted_impossible_values(run, registers):
@@ -589,7 +593,7 @@ def test_manifest_describes_the_run(run, registers):
     assert "multiplier" in manifest["scale_meaning"]
     assert manifest["generator_version"] == sr.GENERATOR_VERSION
     assert "giả lập" in manifest["notice_vi"] and "synthetic" in manifest["notice_en"]
-    assert manifest["standard_by_year"] == {"2021": "qd59_2015", "2022": "nd07_2021", "2023": "nd07_2021",
+    assert manifest["standard_by_year"] == {"2021": "nd07_2021", "2022": "nd07_2021", "2023": "nd07_2021",
                                             "2024": "nd07_2021"}
     assert {y: set(codes) for y, codes in manifest["poor_districts_by_year"].items()} == \
         {str(y): codes for y, codes in POOR_DISTRICTS.items()}

@@ -21,8 +21,8 @@ Counting decisions (documented in docs/data_dictionary.md through pipeline.schem
   among the q poor, M0 = H × A (= Σ c_i / (12 n) over the poor; 0 when q = 0, where A is undefined).
   Censored headcount ratio of indicator j: CH_j = households poor (≥ k) and deprived in j, over n;
   contribution_j = CH_j × (1/12) / M0 × 100 = 100 × censored_hh_j / Σ_j censored_hh_j, so the 12
-  contributions sum to 100. The AF measure is computed for 2021 too, though 2021 was classified by
-  QĐ 59/2015 (income) and the recorded classes there do not follow it.
+  contributions sum to 100. Every review year read (2021–2024, the end-2021 review included) classifies by
+  NĐ 07/2021, so the AF measure and the recorded classes rest on the same 12 indicators every year.
 * Flows link a household between two consecutive reviews by (district, household_key). poor_start and
   poor_end are the recorded poor of the two years; each poor household of the earlier year leaves by one
   route (to near-poor, above the near-poor line = average/none, off the district's register) or stays;

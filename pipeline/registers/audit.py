@@ -117,14 +117,15 @@ def class_inconsistencies(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _class_detail(row) -> str:
-    """'Ghi «Hộ nghèo»; theo NĐ 07/2021/NĐ-CP (nông thôn, A = 150, B = 40) phải là «Hộ có mức sống trung bình»'."""
+    """'Ghi «Hộ nghèo»; theo NĐ 07/2021/NĐ-CP (nông thôn, A = 150, B = 40, thu nhập 1.800.000 đồng) phải là
+    «Hộ có mức sống trung bình»': every value the class depends on (under NĐ 07, which every review year of the
+    contract uses, A and B decide poor / near-poor and income decides average / none above the A line)."""
     area = "thành thị" if row.area == ps.URBAN else "nông thôn"
-    values = f"thu nhập {format_vn_number(row.income_per_capita)} đồng" if row.standard == ps.QD59 \
-        else f"A = {_value_text(row.score_a)}"
     expected = row.expected_class
     should = f"phải là «{HOUSEHOLD_CLASS_LABELS[expected]}»" if expected else "không xác định được phân loại"
     return (f"Ghi «{HOUSEHOLD_CLASS_LABELS[row.recorded_class]}»; theo {STANDARD_LABELS[row.standard]} "
-            f"({area}, {values}, B = {_value_text(row.score_b)}) {should}")
+            f"({area}, A = {_value_text(row.score_a)}, B = {_value_text(row.score_b)}, "
+            f"thu nhập {_value_text(row.income_per_capita)} đồng) {should}")
 
 
 def duplicate_ids(frame: pd.DataFrame) -> pd.DataFrame:

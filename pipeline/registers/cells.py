@@ -29,17 +29,15 @@ import pyarrow.csv as pa_csv
 
 from pipeline import ingest
 from pipeline.errors import RawDataError
-from pipeline.registers import poverty_standard as ps
 from pipeline.registers.contract import COLUMNS, plain_rows
 from pipeline.registers.files import RegisterFile
 from pipeline.schema import REGISTER_RAW
 
 PERSONAL_HEADERS = frozenset(c.header for c in REGISTER_RAW.columns if c.kind == "personal")
 # Constant columns each batch carries, so that one SQL statement checks every file against its own name.
-FILE_COLUMNS = ("file_index", "file_year", "file_district", "score_a_optional")
+FILE_COLUMNS = ("file_index", "file_year", "file_district")
 SCHEMA = pa.schema([("line", pa.int64()), *((name, pa.string()) for name in COLUMNS), ("plain", pa.bool_()),
-                    ("file_index", pa.int32()), ("file_year", pa.int64()), ("file_district", pa.string()),
-                    ("score_a_optional", pa.bool_())])
+                    ("file_index", pa.int32()), ("file_year", pa.int64()), ("file_district", pa.string())])
 
 
 def sha256(path: Path) -> tuple[str, int]:
@@ -77,8 +75,7 @@ class CellStream:
             n = table.num_rows
             constants = {"plain": plain_rows(table), "file_index": pa.array(np.full(n, index, np.int32)),
                          "file_year": pa.array(np.full(n, file.year, np.int64)),
-                         "file_district": pa.array([file.district_code] * n, pa.string()) if n else pa.array([], pa.string()),
-                         "score_a_optional": pa.array(np.full(n, ps.standard_for(file.year) == ps.QD59))}
+                         "file_district": pa.array([file.district_code] * n, pa.string()) if n else pa.array([], pa.string())}
             for name, column in constants.items():
                 table = table.append_column(name, column)
             yield from table.cast(SCHEMA).to_batches(max_chunksize=1 << 16)

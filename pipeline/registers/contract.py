@@ -147,12 +147,10 @@ def typed_rows(source: str, passed: tuple[str, ...] = ()) -> str:
     """SQL: the typed, pseudonymised rows of a relation of raw cells and their `plain` flag (`source` is a SELECT).
 
     Columns: the `passed` columns of the source as they are, line, blank (every cell read is empty), key,
-    id_empty and score_a_empty (for the checks), the typed columns, nfc_repairs and space_repairs (cells
-    cleaning changed, by kind).
+    id_empty (for the checks), the typed columns, nfc_repairs and space_repairs (cells cleaning changed, by kind).
     """
     parts = [*passed, "line", "(" + " AND ".join(f"\"{name}\" IS NULL" for name in COLUMNS) + ") AS blank",
-             f"{key_sql(_text('household_id'))} AS key",
-             f"{_empty('household_id')} AS id_empty", f"{_empty('score_a')} AS score_a_empty"]
+             f"{key_sql(_text('household_id'))} AS key", f"{_empty('household_id')} AS id_empty"]
     for name in COLUMNS:
         if name in TEXT_COLUMNS:
             parts.append(f"{_text(name)} AS \"{name}\"")
@@ -165,20 +163,17 @@ def typed_rows(source: str, passed: tuple[str, ...] = ()) -> str:
     return f"SELECT {', '.join(parts)} FROM ({source})"
 
 
-def problem_flag(year: str = "file_year", district: str = "file_district",
-                 score_a_optional: str = "score_a_optional") -> str:
+def problem_flag(year: str = "file_year", district: str = "file_district") -> str:
     """SQL over typed_rows' columns: the (non-blank) row breaks a rule of `checks`.
 
     A typed value is NULL exactly when its cell is empty or unreadable, so one test per column covers the
-    required, number and vocabulary rules (Điểm A may be empty where `score_a_optional`); then the row's
-    year and district against those of its file (`year`, `district`: SQL expressions, columns by default).
+    required, number and vocabulary rules; then the row's year and district against those of its file
+    (`year`, `district`: SQL expressions, columns by default).
     """
     broken = ["id_empty"]
     for name in COLUMNS:
         if name in TEXT_COLUMNS:
             broken.append(f"\"{name}\" = ''")
-        elif name == "score_a":
-            broken.append(f"(\"{name}\" IS NULL AND NOT (score_a_empty AND {score_a_optional}))")
         elif name != "household_id":
             broken.append(f"\"{name}\" IS NULL")
     broken += [f"review_year <> {year}", f"district_code <> {district}"]
@@ -207,12 +202,12 @@ class Check:
 def checks(year: int, district: str) -> list[Check]:
     """The rules of a file of `year` and `district`, in the order a file's first problem is looked for.
 
-    Every cell read is required except Điểm A in a review under QĐ 59 (2021), which scores no A; then the
-    area's label, the whole numbers, the other numbers, the class and ethnicity labels, and last that
+    Every cell read is required, Điểm A included: every review year of the contract (2021–2024) classifies by
+    NĐ 07/2021/NĐ-CP, whose class needs A (the end-2021 review too: pipeline.registers.poverty_standard); then
+    the area's label, the whole numbers, the other numbers, the class and ethnicity labels, and last that
     every row carries the year and district of its file name.
     """
-    optional = {"score_a"} if ps.standard_for(year) == ps.QD59 else set()
-    found = [Check("required", name, f"\"{name}\" = ''") for name in COLUMNS if name not in optional]
+    found = [Check("required", name, f"\"{name}\" = ''") for name in COLUMNS]
     found.append(_vocabulary_check("area"))
     for name in WHOLE_COLUMNS:
         found.append(Check("whole", name, f"\"{name}\" <> '' AND {_cleaned_number(name, True)} IS NULL"))

@@ -1,8 +1,8 @@
 """Poverty classification rules of the household review (rà soát hộ nghèo), one place for every threshold.
 
 Pure and vectorised: frames in, Series out, no I/O. The rules are those of docs/register_contract.md:
-the 2016–2020 standard (QĐ 59/2015/QĐ-TTg) for the 2021 review, NĐ 07/2021/NĐ-CP from the 2022 review
-on (extended through 2026 by NĐ 351/2025/NĐ-CP). Areas are the canonical codes "rural" / "urban";
+NĐ 07/2021/NĐ-CP from the end-2021 review on (extended through 2026 by NĐ 351/2025/NĐ-CP), the 2016–2020
+standard (QĐ 59/2015/QĐ-TTg) for the reviews of 2016–2020. Areas are the canonical codes "rural" / "urban";
 classes are "poor", "near_poor", "average", "none". A household whose class cannot be decided (a value
 the rule needs is missing, or the area is not rural/urban) gets None rather than a guess.
 """
@@ -14,10 +14,14 @@ import pandas as pd
 QD59 = "qd59_2015"
 ND07 = "nd07_2021"
 
-# Review years each standard governs. NĐ 07/2021 Art. 2: the 2021 review still uses QĐ 59/2015;
-# Art. 3: the 2022–2025 standard; NĐ 351/2025/NĐ-CP keeps it through 31/12/2026 and sets new lines from 2027.
+# Review years each standard governs. NĐ 07/2021/NĐ-CP Art. 3 sets the 2022–2025 standard, and the review at
+# the end of 2021 already classified households by it, to fix the start of that period (the province's review
+# plan KH 177/KH-UBND of 17/8/2021, UBND tỉnh Lạng Sơn, for 2022–2025): review year 2021 is NĐ 07, and so is the
+# published end-2021 baseline. QĐ 59/2015/QĐ-TTg governs the reviews of 2016–2020 (and the results reported
+# during 2021, which come from no NĐ 07 review). NĐ 351/2025/NĐ-CP keeps NĐ 07's standard through 31/12/2026
+# and sets new lines from 2027.
 QD59_FIRST_REVIEW_YEAR = 2016
-ND07_FIRST_REVIEW_YEAR = 2022
+ND07_FIRST_REVIEW_YEAR = 2021
 ND07_LAST_REVIEW_YEAR = 2026
 
 RURAL = "rural"
@@ -48,7 +52,7 @@ DEPRIVED = 1  # only a cell equal to 1 counts as a deprivation (contract: "numbe
 
 
 def standard_for(review_year: int) -> str:
-    """The standard the review of that year classifies by: qd59_2015 (2016–2021) or nd07_2021 (2022–2026)."""
+    """The standard the review of that year classifies by: qd59_2015 (2016–2020) or nd07_2021 (2021–2026)."""
     year = int(review_year)
     if QD59_FIRST_REVIEW_YEAR <= year < ND07_FIRST_REVIEW_YEAR:
         return QD59

@@ -134,7 +134,7 @@ def household_rows(cells_sql: str) -> str:
 
     duplicate_id is set afterwards (mark_duplicates), when every file has been read.
     """
-    typed = (f"SELECT * EXCLUDE (file_year, file_district, score_a_optional, id_empty, score_a_empty), "
+    typed = (f"SELECT * EXCLUDE (file_year, file_district, id_empty), "
              f"{contract.problem_flag()} AS problem, {ps.expected_score_b_sql()} AS expected_score_b, "
              f"coalesce({ps.expected_class_sql()}, '') AS expected_class "
              f"FROM ({contract.typed_rows(cells_sql, cells.FILE_COLUMNS)})")

@@ -123,7 +123,8 @@ def capital_split(totals: pd.DataFrame, year: int) -> Figure:
 def poverty_trend(series: pd.DataFrame, year: int | None = None) -> Figure:
     """Poor-household rate 2015–2025 under both standards, near-poor rate under the new one.
 
-    The change of standard between 2021 and 2022 is a dashed line; targets and estimates have their
+    The change of standard at the end-2021 review (the first under NĐ 07/2021, Art. 3; KH 177/KH-UBND of
+    17/8/2021) is a dashed line between 2021 and 2022; targets and estimates have their
     own markers and are joined by dotted segments, so they are never read as official results.
     """
     values = report_data.poverty_values(series)
@@ -178,12 +179,12 @@ def _draw_series(ax, points: pd.DataFrame, colour: str, label_offset: int) -> No
 
 
 def _mark_standard_change(ax, rates: pd.DataFrame) -> None:
-    """Dashed line between 2021 and 2022 where the poverty standard changes, with a label."""
+    """Dashed line between 2021 and 2022 where the poverty standard changes (at the end-2021 review), with a label."""
     years = set(rates["year"])
     if not (min(years) <= 2021 and max(years) >= 2022):
         return
     ax.axvline(2021.5, color="#555555", linestyle="--", linewidth=1.2, zorder=1)
-    ax.text(2021.55, 0.97, "Đổi chuẩn nghèo:\nQĐ 59/2015 → NĐ 07/2021\n(áp dụng từ năm 2022)", transform=ax.get_xaxis_transform(),
+    ax.text(2021.55, 0.97, "Đổi chuẩn nghèo:\nQĐ 59/2015 → NĐ 07/2021\n(từ rà soát cuối năm 2021)", transform=ax.get_xaxis_transform(),
             va="top", ha="left", fontsize=8, color="#333333")
 
 

@@ -15,8 +15,10 @@ published figures; 2022 and 2023 are linear interpolations; at other K the total
 How it works, in short: households live in a district and commune for a span of years; each year a
 latent welfare (AR(1) over years) ranks them, the poorest get the district's poor + near-poor quota and,
 among those, the most deprived are poor. Values (income, score A, 12 indicators) are then drawn so that
-the class the rules of pipeline.registers.poverty_standard give equals that quota exactly. Anomalies are
-planted last and each breaks exactly one rule.
+the class the rules of pipeline.registers.poverty_standard give equals that quota exactly. Every review year
+2021–2024 is classified under NĐ 07/2021/NĐ-CP (A and B), the end-2021 review included (Art. 3; the
+province's review plan KH 177/KH-UBND of 17/8/2021, UBND tỉnh Lạng Sơn): its totals are the published end-2021
+baseline, a figure under that standard. Anomalies are planted last and each breaks exactly one rule.
 
 Memory and speed: districts are generated one at a time (all their years, one year's file at a time), each
 from its own random stream, so memory grows with the largest district, not with the province. What used to
@@ -54,7 +56,7 @@ from pipeline.atomic import temporary_beside, write_bytes
 from pipeline.registers import poverty_standard as ps
 from pipeline.vn import nfc
 
-GENERATOR_VERSION = "2.0.0"
+GENERATOR_VERSION = "3.0.0"  # 3: the 2021 review under NĐ 07/2021 (A and B), as 2022–2024
 DEFAULT_SEED = 20211231
 REVIEW_YEARS = (2021, 2022, 2023, 2024)
 DEFAULT_OUT = paths.RAW / "registers"
@@ -161,8 +163,7 @@ ANOMALY_RATES = {
     "duplicate_id_across_districts": 0.0005,  # pairs
     "impossible_value": 0.0015,
 }
-IMPOSSIBLE_KINDS_QD59 = ("household_size_zero", "negative_income", "indicator_value_2")
-IMPOSSIBLE_KINDS_ND07 = IMPOSSIBLE_KINDS_QD59 + ("score_a_over_1000",)
+IMPOSSIBLE_KINDS = ("household_size_zero", "negative_income", "indicator_value_2", "score_a_over_1000")
 DUPLICATE = "duplicate_id_across_districts"
 
 # --- Synthetic personal fields: realistic shape, obviously fake values --------------------------------
@@ -188,6 +189,8 @@ COMMUNE_CODE_DIGITS = 5      # District.commune_codes(): "9" + 2 + 2 digits
 MIN_ID_DIGITS = 7            # serial digits at K ≤ ~30 (the ids of earlier versions)
 ID_SPARSITY = 10             # a district's households use at most a tenth of the serial space, so ids look random
 
+QD353_FIRST_REVIEW_YEAR = 2022  # first review after QĐ 353/QĐ-TTg of 15/3/2022 (poor districts 2021–2025)
+
 CSV_CHUNK_ROWS = 1 << 18     # rows rendered at once: bounds the memory of the text columns
 PROVINCE_STREAM, DISTRICT_STREAM = 0, 1  # spawn keys: province-level draws; one stream per district
 
@@ -202,8 +205,9 @@ class District:
     n_rural_units: int  # xã: "Nông thôn"
 
     def is_poor(self, year: int) -> bool:
-        """Poor district of the period of that review: 30a set for 2021, QĐ 353/QĐ-TTg set from 2022."""
-        return self.poor_2016_2020 if year < ps.ND07_FIRST_REVIEW_YEAR else self.poor_2021_2025
+        """Poor district at that review: the 30a set until QĐ 353/QĐ-TTg (15/3/2022) listed 2021–2025's, so the
+        30a set for the end-2021 review, QĐ 353's from 2022."""
+        return self.poor_2016_2020 if year < QD353_FIRST_REVIEW_YEAR else self.poor_2021_2025
 
     def commune_codes(self) -> list[str]:
         """Synthetic 5-digit codes "9" + last two digits of the district + index; urban units come first."""
@@ -273,6 +277,7 @@ def generate(out_dir: Path = DEFAULT_OUT, seed: int = DEFAULT_SEED, scale: float
     # Load inputs
     out_dir = Path(out_dir)
     _check_multiplier(scale)
+    _check_standard()
     _refuse_real_registers(out_dir)
     districts = load_districts(DISTRICTS_FILE)
 
@@ -301,6 +306,13 @@ def _check_multiplier(scale: float) -> None:
     """K must be a positive finite number (a K so small that a district gets no household fails in district_plan)."""
     if isinstance(scale, bool) or not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale (K) must be a positive multiplier of households, got {scale!r}")
+
+
+def _check_standard() -> None:
+    """Values are drawn the NĐ 07/2021 way (A and B) only: every review year must classify by it."""
+    other = [year for year in REVIEW_YEARS if ps.standard_for(year) != ps.ND07]
+    if other:
+        raise ValueError(f"review years {other} are not classified under NĐ 07/2021; the generator draws no other standard")
 
 
 def _stream(seed: int, *key: int) -> np.random.Generator:
@@ -519,45 +531,39 @@ def allocate_anomalies(plan: dict, districts: list[District], rng: np.random.Gen
     for year in REVIEW_YEARS:
         rows = sum(plan[year][code]["households"] for code in codes)
         counts = {code: {} for code in codes}
-        for kind, detail, weights in _anomaly_cells(plan[year], codes, year):
-            count = _year_count(kind, detail, rows, year)
+        for kind, detail, weights in _anomaly_cells(plan[year], codes):
+            count = _year_count(kind, detail, rows)
             drawn = rng.multivariate_hypergeometric(weights, count) if count else np.zeros(len(codes), dtype=np.int64)
             for code, n in zip(codes, drawn.tolist()):
                 counts[code][(kind, detail)] = n
         above = np.array([plan[year][c]["households"] - plan[year][c]["poor"] - plan[year][c]["near_poor"] for c in codes])
-        pairs = duplicate_pairs(above, _year_count(DUPLICATE, DUPLICATE, rows, year), rng)
+        pairs = duplicate_pairs(above, _year_count(DUPLICATE, DUPLICATE, rows), rng)
         quotas[year] = {code: AnomalyQuota(counts[code], lends=np.flatnonzero(pairs[:, 0] == i).tolist(),
                                            borrows=np.flatnonzero(pairs[:, 1] == i).tolist())
                         for i, code in enumerate(codes)}
     return quotas
 
 
-def _anomaly_cells(plan_year: dict, codes: list[str], year: int) -> list[tuple[str, str, np.ndarray]]:
+def _anomaly_cells(plan_year: dict, codes: list[str]) -> list[tuple[str, str, np.ndarray]]:
     """(kind, detail, rows per district that can carry it) in planting order; duplicates are paired apart."""
     households = np.array([plan_year[c]["households"] for c in codes])
     poor = np.array([plan_year[c]["poor"] for c in codes])
     near_poor = np.array([plan_year[c]["near_poor"] for c in codes])
-    nd07 = ps.standard_for(year) == ps.ND07
     eligible = {  # negative income only where the class does not depend on income; A × 10 only above the A line
         "household_size_zero": households, "indicator_value_2": households,
-        "negative_income": poor + near_poor if nd07 else poor, "score_a_over_1000": households - poor - near_poor,
+        "negative_income": poor + near_poor, "score_a_over_1000": households - poor - near_poor,
     }
     cells = [("class_inconsistent", "class_inconsistent", households), ("score_b_mismatch", "score_b_mismatch", households)]
-    return cells + [("impossible_value", detail, eligible[detail]) for detail in _impossible_kinds(year)]
+    return cells + [("impossible_value", detail, eligible[detail]) for detail in IMPOSSIBLE_KINDS]
 
 
-def _impossible_kinds(year: int) -> tuple[str, ...]:
-    return IMPOSSIBLE_KINDS_ND07 if ps.standard_for(year) == ps.ND07 else IMPOSSIBLE_KINDS_QD59
-
-
-def _year_count(kind: str, detail: str, rows: int, year: int) -> int:
+def _year_count(kind: str, detail: str, rows: int) -> int:
     """Province rows of a (kind, detail) in a year: max(1, round(rate × rows)); impossible details share theirs in turn."""
     count = max(1, round(ANOMALY_RATES[kind] * rows))
     if kind != "impossible_value":
         return count
-    kinds = _impossible_kinds(year)
-    i = kinds.index(detail)
-    return count // len(kinds) + (i < count % len(kinds))
+    i = IMPOSSIBLE_KINDS.index(detail)
+    return count // len(IMPOSSIBLE_KINDS) + (i < count % len(IMPOSSIBLE_KINDS))
 
 
 def duplicate_pairs(weights: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -597,7 +603,7 @@ def generate_district(out_dir: Path, province: Province, index: int, loans: dict
             poor_earlier |= classes == POOR
         classes = current
         quota = province.quotas[year][district.code]
-        planted, lent = plant_anomalies(register, year, quota, [loans[(year, pair)] for pair in quota.borrows],
+        planted, lent = plant_anomalies(register, quota, [loans[(year, pair)] for pair in quota.borrows],
                                         id_digits, rng)
         name = f"{year}/ho_{district.code}_{year}.csv"
         order = file_order(register, id_digits)
@@ -745,13 +751,8 @@ def classify_year(households: Households, code: str, target: dict, cutoffs: np.n
     propensity = households.propensity[present, i]
     quota, percentile = assign_quota(households.welfare[present, i], propensity, target)
     latent = indicator_latent(households.indicator_base[present], propensity, urban, year, rng)
-    standard = ps.standard_for(year)
-    flags = constrain_flags(latent > cutoffs, latent, quota, standard)
-    if standard == ps.ND07:
-        income, score_a = _nd07_values(urban, quota, percentile, rng)
-    else:
-        income = _qd59_income(urban, quota, percentile, flags.sum(axis=1), rng)
-        score_a = np.full(len(present), np.nan)  # A is not scored in the 2021 review
+    flags = constrain_flags(latent > cutoffs, latent, quota)
+    income, score_a = _nd07_values(urban, quota, percentile, rng)
     register = {
         "review_year": year, "key": present, "id_district": np.full(len(present), int(code)),
         "id_serial": households.id_serial[present], "name_code": households.name_code[present],
@@ -759,20 +760,19 @@ def classify_year(households: Households, code: str, target: dict, cutoffs: np.n
         "commune": households.commune[present], "village": households.village[present],
         "household_size": households.size[present, i], "income_per_capita": income, "score_a": score_a,
         "flags": flags.astype(np.int8), "score_b": flags.sum(axis=1) * ps.POINTS_PER_DEPRIVATION,
-        "class_code": recorded_class_codes(quota, urban, income, standard),
+        "class_code": recorded_class_codes(quota, urban, income),
     }
     return register
 
 
-def recorded_class_codes(quota: np.ndarray, urban: np.ndarray, income: np.ndarray, standard: str) -> np.ndarray:
+def recorded_class_codes(quota: np.ndarray, urban: np.ndarray, income: np.ndarray) -> np.ndarray:
     """The class each household is recorded with: its quota below the line; above it, average where NĐ 07's
-    income ceiling allows (QĐ 59 has no average class), else none. Every row is checked against
-    pipeline.registers.poverty_standard before its file is written (_verify_planted)."""
+    income ceiling allows, else none. Every row is checked against pipeline.registers.poverty_standard before
+    its file is written (_verify_planted)."""
     codes = quota.copy()
     above = quota == ABOVE_LINE
     codes[above] = CLASS_CODE["none"]
-    if standard == ps.ND07:
-        codes[above & (income <= _by_urban(urban, ps.ND07_AVERAGE_INCOME_CEILING))] = CLASS_CODE["average"]
+    codes[above & (income <= _by_urban(urban, ps.ND07_AVERAGE_INCOME_CEILING))] = CLASS_CODE["average"]
     return codes
 
 
@@ -817,8 +817,8 @@ def indicator_latent(base: np.ndarray, propensity: np.ndarray, urban: np.ndarray
     return latent
 
 
-def constrain_flags(flags: np.ndarray, latent: np.ndarray, quota: np.ndarray, standard: str) -> np.ndarray:
-    """Make the indicator count fit the class: near-poor at most 2; poor at least 3 under NĐ 07.
+def constrain_flags(flags: np.ndarray, latent: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """Make the indicator count fit the class under NĐ 07: near-poor at most 2, poor at least 3.
 
     Adds or keeps the indicators with the highest latent score, so correlations survive. Only the
     below-line rows are ranked (the others keep their flags), which keeps the cost off the bulk.
@@ -827,9 +827,8 @@ def constrain_flags(flags: np.ndarray, latent: np.ndarray, quota: np.ndarray, st
     flags = flags.copy()
     near = np.flatnonzero(quota == NEAR_POOR)
     flags[near] &= _rank_in_row(latent[near]) < minimum - 1
-    if standard == ps.ND07:
-        poor = np.flatnonzero(quota == POOR)
-        flags[poor] |= _rank_in_row(latent[poor]) < minimum
+    poor = np.flatnonzero(quota == POOR)
+    flags[poor] |= _rank_in_row(latent[poor]) < minimum
     return flags
 
 
@@ -864,30 +863,9 @@ def _nd07_values(urban: np.ndarray, quota: np.ndarray, percentile: np.ndarray,
     return income, np.where(below, score_low, score_high).astype(float)
 
 
-def _qd59_income(urban: np.ndarray, quota: np.ndarray, percentile: np.ndarray, deprivations: np.ndarray,
-                 rng: np.random.Generator) -> np.ndarray:
-    """Income under QĐ 59: poor ≤ poor line (or ≤ near-poor line with ≥ 3 deprivations), near-poor between."""
-    n = len(urban)
-    poor_line = _by_urban(urban, ps.QD59_POOR_INCOME_LINE)
-    near_line = _by_urban(urban, ps.QD59_NEAR_POOR_INCOME_LINE)
-    deprived = deprivations * ps.POINTS_PER_DEPRIVATION >= ps.POOR_MIN_SCORE_B
-    step = 0.40 + 0.60 * percentile
-    poor_cap = np.where(deprived, near_line, poor_line)
-    poor = _floor_income(poor_cap * step)
-    near = poor_line + INCOME_ROUNDING + _floor_income((near_line - poor_line - INCOME_ROUNDING) * percentile)
-    above = near_line * (1.03 + 3.5 * percentile**1.6) * np.exp(0.10 * rng.standard_normal(n))
-    above = np.maximum(_round_income(above), near_line + INCOME_ROUNDING)
-    return np.select([quota == POOR, quota == NEAR_POOR], [poor, near], above).astype(np.int64)
-
-
 def _round_income(values: np.ndarray) -> np.ndarray:
     """To the nearest 1,000 đồng, as forms record incomes."""
     return (np.round(values / INCOME_ROUNDING) * INCOME_ROUNDING).astype(np.int64)
-
-
-def _floor_income(values: np.ndarray) -> np.ndarray:
-    """Down to 1,000 đồng: keeps an income at or under the line it was drawn below."""
-    return (np.floor(values / INCOME_ROUNDING) * INCOME_ROUNDING).astype(np.int64)
 
 
 def rule_breaks(register: dict, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -933,7 +911,7 @@ def flow_counts(before: np.ndarray, after: np.ndarray, poor_earlier: np.ndarray)
 
 # --- Anomalies ------------------------------------------------------------------------------------------
 
-def plant_anomalies(register: dict, year: int, quota: AnomalyQuota, borrowed: list[dict], id_digits: int,
+def plant_anomalies(register: dict, quota: AnomalyQuota, borrowed: list[dict], id_digits: int,
                     rng: np.random.Generator) -> tuple[list[dict], np.ndarray]:
     """Plant each kind in its own rows; each planted row breaks exactly the rule of its kind.
 
@@ -942,11 +920,11 @@ def plant_anomalies(register: dict, year: int, quota: AnomalyQuota, borrowed: li
     generated later (kept free of any other anomaly, like every planted row).
     """
     taken = np.zeros(len(register["key"]), dtype=bool)
-    planted = _plant_class(register, quota.counts[("class_inconsistent", "class_inconsistent")], taken, year, rng)
+    planted = _plant_class(register, quota.counts[("class_inconsistent", "class_inconsistent")], taken, rng)
     planted += _plant_score_b(register, quota.counts[("score_b_mismatch", "score_b_mismatch")], taken, rng)
     planted += _plant_borrowed_ids(register, borrowed, taken, id_digits, rng)
     lent = _pick(register["class_code"] == CLASS_CODE["none"], taken, len(quota.lends), rng)
-    for detail in _impossible_kinds(year):
+    for detail in IMPOSSIBLE_KINDS:
         planted += _plant_impossible(register, detail, quota.counts[("impossible_value", detail)], taken, rng)
     expected = _verify_planted(register, planted)
     for entry in planted:
@@ -976,18 +954,13 @@ def _entries(kind: str, detail: str, rows: np.ndarray, columns: str | list[str],
                                                   np.asarray(planted).tolist())]
 
 
-def _plant_class(register, count, taken, year, rng) -> list[dict]:
-    """Move A (NĐ 07) or income (QĐ 59) across the line so the recorded class no longer follows; class kept."""
+def _plant_class(register, count, taken, rng) -> list[dict]:
+    """Move A across the NĐ 07 line so the recorded class no longer follows; class kept."""
     rows = _pick(np.ones(len(taken), dtype=bool), taken, count, rng)
     urban = register["urban"][rows]
     below = register["class_code"][rows] <= NEAR_POOR
-    if ps.standard_for(year) == ps.ND07:
-        column, threshold = "score_a", _by_urban(urban, ps.ND07_SCORE_A_THRESHOLD)
-        value = np.where(below, threshold + rng.integers(1, 31, count), threshold - rng.integers(0, 41, count))
-    else:
-        column = "income_per_capita"
-        value = np.where(below, _by_urban(urban, ps.QD59_NEAR_POOR_INCOME_LINE) + INCOME_ROUNDING * rng.integers(1, 301, count),
-                         _by_urban(urban, ps.QD59_POOR_INCOME_LINE) - INCOME_ROUNDING * rng.integers(0, 201, count))
+    column, threshold = "score_a", _by_urban(urban, ps.ND07_SCORE_A_THRESHOLD)
+    value = np.where(below, threshold + rng.integers(1, 31, count), threshold - rng.integers(0, 41, count))
     original = register[column][rows].astype(np.int64)
     register[column][rows] = value
     entries = _entries("class_inconsistent", f"{column} moved across the line", rows, column, original, value,
@@ -1034,10 +1007,9 @@ def _plant_impossible(register, detail: str, count: int, taken, rng) -> list[dic
     (where the class does not depend on income), an indicator 2 where it was 0 (B still counts the 1s),
     A × 10 > 1000 (only above the A line)."""
     code = register["class_code"]
-    nd07 = ps.standard_for(register["review_year"]) == ps.ND07
     eligible = {
         "household_size_zero": lambda: np.ones(len(taken), dtype=bool),
-        "negative_income": lambda: code <= NEAR_POOR if nd07 else code == POOR,
+        "negative_income": lambda: code <= NEAR_POOR,
         "indicator_value_2": lambda: (register["flags"] == 0).any(axis=1),
         "score_a_over_1000": lambda: code >= CLASS_CODE["average"],
     }[detail]()
@@ -1114,11 +1086,10 @@ def register_csv(register: dict, order: np.ndarray, district: District, id_digit
 
 def _csv_pieces(register: dict, rows: np.ndarray, code: str, id_digits: int, places: dict) -> list:
     """The rows' cells in contract order (COLUMNS), one piece per column except where widths are fixed (year,
-    id, district, commune; the 12 indicators): integers as digits, labels, an empty Điểm A where A is not scored,
-    personal fields made from their numeric parts (digits, or positions in a vocabulary)."""
+    id, district, commune; the 12 indicators): integers as digits (Điểm A too: whole points), labels, personal
+    fields made from their numeric parts (digits, or positions in a vocabulary)."""
     n = len(rows)
     commune = register["commune"][rows]
-    score_a = register["score_a"][rows]
     year_id_district_commune = _fixed_width_text([
         _ascii(f"{register['review_year']},", n),
         *_household_id_chars(register["id_district"][rows], register["id_serial"][rows], id_digits),
@@ -1128,7 +1099,7 @@ def _csv_pieces(register: dict, rows: np.ndarray, code: str, id_digits: int, pla
         _AREA_CELLS.take(register["urban"][rows].astype(np.int8)),
         _text(register["household_size"][rows]),
         _text(register["income_per_capita"][rows]),
-        pc.fill_null(_text(pa.array(score_a, mask=np.isnan(score_a)).cast(pa.int64())), ""),
+        _text(register["score_a"][rows].astype(np.int64)),
         _indicator_cells(register["flags"][rows]),
         _text(register["score_b"][rows]),
         _CLASS_CELLS.take(register["class_code"][rows]),
@@ -1298,7 +1269,7 @@ def _decisions() -> list[str]:
         "whole simulated province would estimate.",
         "Anomalies per kind and year: max(1, round(rate × the year's rows)), spread over districts as a random pick "
         "of that many rows among the rows that can carry them (multivariate hypergeometric on the planned counts).",
-        "class_inconsistent: A (2022–2024) or income (2021) is moved across the line, the recorded class is kept.",
+        "class_inconsistent: A is moved across the NĐ 07 line (140 rural / 175 urban), the recorded class is kept.",
         "score_b_mismatch: B moves by 10 points and stays on the same side of 30, so the class agrees with B "
         "and with the indicators; only B ≠ 10 × deprivations is broken.",
         "duplicate_id_across_districts: a 'Không thuộc diện' household of district Y gets the id, head name and "
@@ -1308,11 +1279,12 @@ def _decisions() -> list[str]:
         "unchanged; a reader that drops duplicate ids sees one household fewer per pair, and poor/near-poor counts "
         "unchanged. The Y household's own id is missing that year only.",
         "impossible_value: household size 0, negative income (in rows whose class does not depend on income), an "
-        "indicator 2 where it was 0 (so B still counts the 1s), A × 10 > 1000 (only in rows above the A line, "
-        "2022–2024). Class and B stay consistent in those rows.",
-        "2021 is classified by QĐ 59/2015 (income and B); Điểm A is empty in 2021 files. The 2021 published "
-        "baseline is stated under the new standard (NĐ 07/2021) in the reports quoted; it is used as the 2021 "
-        "target anyway.",
+        "indicator 2 where it was 0 (so B still counts the 1s), A × 10 > 1000 (only in rows above the A line). "
+        "Class and B stay consistent in those rows.",
+        "Every review year, 2021 included, is classified by NĐ 07/2021/NĐ-CP (A and B; Điểm A filled in every file): "
+        "the end-2021 review used the new standard (NĐ 07/2021 Art. 3; KH 177/KH-UBND of 17/8/2021, UBND tỉnh Lạng "
+        "Sơn), so the published end-2021 baseline, the 2021 target, is a figure under the same standard as the "
+        "2021 files. QĐ 59/2015 governed the results reported during 2021, which no file represents.",
         "Total households: round(poor / published poor rate), from the same reports (at K = 1: 2021 192,713; "
         "2024 205,714).",
         "2022 and 2023: households, poor and near-poor interpolated linearly between 2021 and 2024, rounded half up.",
