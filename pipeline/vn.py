@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 # Units that may follow a number in a cell or in the plan's text; they are dropped by the parser.
 _NUMBER_UNIT_SUFFIXES = ("triệu đồng", "trđ", "tr.đ", "%")
 _VN_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+# Exactly what format_vn_number writes: grouped thousands, no leading zero, "-" only before a non-zero value.
+_FORMATTED_VN_NUMBER = re.compile(r"^-?(0|[1-9]\d{0,2}(\.\d{3})*)(,\d+)?$")
 _SPACES = re.compile(r"\s+")
 
 
@@ -65,6 +67,21 @@ def format_vn_number(value: float | int | Decimal | None, decimals: int = 0, mis
     integer, _, fraction = f"{abs(number):f}".partition(".")
     grouped = f"{int(integer):,}".replace(",", ".")
     return f"{sign}{grouped},{fraction}" if decimals > 0 else f"{sign}{grouped}"
+
+
+def parse_formatted_vn_number(text: str) -> Decimal:
+    """The number format_vn_number wrote: "1.234,50" -> Decimal("1234.50"), its decimals kept in the exponent.
+
+    Its exact inverse, so a display cell turns back into the value it shows and not into a guess: text the
+    formatter never writes ("2022" for a year, "007" for a code, "1.5", "-0", " 3") raises
+    VietnameseNumberError. format_vn_number(d, max(0, -d.as_tuple().exponent)) gives the text back.
+    """
+    if not isinstance(text, str) or not _FORMATTED_VN_NUMBER.match(text):
+        raise VietnameseNumberError(f"{text!r} is not a number as format_vn_number writes it (e.g. 1.234,5)")
+    value = Decimal(text.replace(".", "").replace(",", "."))
+    if text.startswith("-") and value == 0:
+        raise VietnameseNumberError(f"{text!r}: format_vn_number never writes a negative zero")
+    return value
 
 
 def ascii_slug(text: str) -> str:

@@ -1,5 +1,4 @@
 """Report layer on tiny hand-written processed tables: years, parameter checks, filtering, formatting, charts."""
-import json
 import math
 import re
 import unicodedata
@@ -309,22 +308,6 @@ def test_gx_summary_counts_per_table_and_lists_failures():
     failures = tables.gx_failures_table(results)
     assert failures.iloc[0]["Dòng lỗi"] == "a.csv:3, a.csv:4" and len(failures) == 1
     assert "1 kỳ vọng không đạt" in tables.gx_status_md(results)
-
-
-def test_every_table_the_notebook_shows_has_a_short_nfc_sheet_name():
-    notebook = json.loads(paths.NOTEBOOKS.joinpath("annual_report.ipynb").read_text(encoding="utf-8"))
-    source = "".join("".join(cell["source"]) for cell in notebook["cells"])
-    shown = set(re.findall(r'show_table\([^\n]*?"([a-z-]+)"', source))
-    assert len(shown) > 15 and shown <= set(tables.SHEET_NAMES), shown - set(tables.SHEET_NAMES)
-    for name in tables.SHEET_NAMES.values():
-        assert len(name) <= 31 and unicodedata.is_normalized("NFC", name), name
-
-
-def test_workbook_sheets_follow_the_report_order_and_refuse_an_unnamed_table():
-    frame = pd.DataFrame({"a": [1]})
-    assert list(tables.workbook_sheets({"raw-inputs": frame, "budget-lines": frame})) == ["Tệp đầu vào", "Kinh phí theo dòng"]
-    with pytest.raises(KeyError, match="new-table"):
-        tables.workbook_sheets({"new-table": frame})
 
 
 def test_provenance_date_comes_only_from_source_date_epoch(processed):

@@ -4,7 +4,14 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.vn import VietnameseNumberError, ascii_slug, clean_text, format_vn_number, parse_vn_number
+from pipeline.vn import (
+    VietnameseNumberError,
+    ascii_slug,
+    clean_text,
+    format_vn_number,
+    parse_formatted_vn_number,
+    parse_vn_number,
+)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -34,6 +41,26 @@ def test_rejects_what_is_not_a_vietnamese_number(text):
 ])
 def test_format_for_vietnamese_readers(value, decimals, expected):
     assert format_vn_number(value, decimals) == expected
+
+
+def test_the_display_parser_undoes_the_formatter_exactly():
+    """parse_formatted_vn_number(format_vn_number(v, d)) is v rounded to d decimals, and formatting it again
+    gives the same text, for values of every size and sign."""
+    values = [0, 1, 7.88, 25.95, -3.5, 999, 1000, 466028, 1234567.891, -0.004, 0.019, 10**12 + 0.5, 2.3242]
+    for value in values:
+        for decimals in range(4):
+            text = format_vn_number(value, decimals)
+            parsed = parse_formatted_vn_number(text)
+            assert parsed == Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding="ROUND_HALF_UP")
+            assert max(0, -parsed.as_tuple().exponent) == decimals, text
+            assert format_vn_number(parsed, decimals) == text
+
+
+@pytest.mark.parametrize("text", ["2022", "007", "06", "1.5", "1.2345", "-0", "-0,00", " 3", "3 ", "1.234,", ",5",
+                                  "7,88 %", "+3", "trên 35.000", "<10", "–", ""])
+def test_the_display_parser_refuses_what_the_formatter_never_writes(text):
+    with pytest.raises(VietnameseNumberError):
+        parse_formatted_vn_number(text)
 
 
 def test_clean_text_makes_nfd_and_nfc_equal_and_tidies_spaces():

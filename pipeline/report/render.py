@@ -4,24 +4,21 @@ Outputs (written atomically, same bytes for the same inputs and code):
   reports/<year>/annual_report.{html,ipynb,xlsx}            province report
   reports/<year>/districts/<slug>.{html,ipynb,xlsx}          district report
 The executed notebook is kept as the record of the run (its parameters are in it); the HTML shows
-no code; the XLSX has one sheet per report table, built here from pipeline.report.tables (same cells as
-the HTML). Nothing here reads the clock: a date, if any, comes from SOURCE_DATE_EPOCH.
+no code; the XLSX (pipeline.report.workbook) has one sheet per report table, the same cells as the HTML as
+numbers. Nothing here reads the clock: a date, if any, comes from SOURCE_DATE_EPOCH.
 """
 from __future__ import annotations
 
 import functools
-import io
 import os
 import re
 import subprocess
 import sys
 import tempfile
-import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline import atomic, manifest, paths
-from pipeline.report import report_data, tables
+from pipeline.report import report_data, tables, workbook
 from pipeline.errors import PipelineError
 
 NOTEBOOK_NAME = "annual_report"
@@ -48,9 +45,6 @@ table.report-table { font-size: 12px; margin-bottom: 1em; }
 """
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _URL = re.compile(r"https?://")
-_CORE_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-# A fixed timestamp for the XLSX zip entries and document properties when SOURCE_DATE_EPOCH is unset.
-_DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can hold
 
 
 def run(year: object, district: object = None, update_manifest: bool = True) -> list[Path]:
@@ -71,7 +65,7 @@ def _render(year: object, district: object, update_manifest: bool):
     data = namespace["data"]
     stem = _output_stem(data)
     contents = (to_html(notebook, tables.report_title(data)).encode("utf-8"), _notebook_bytes(notebook),
-                workbook_bytes(tables.workbook_sheets(namespace["shown_tables"])))
+                workbook.workbook_bytes(namespace["shown_tables"], data.synthetic_registers))
     written = []
     for suffix, content in zip(OUTPUT_SUFFIXES, contents):
         path = stem.with_suffix(suffix)
@@ -267,57 +261,3 @@ def _without_urls(html: str) -> str:
             + " | ".join(left[:3]) + " / The HTML report still contains http(s) URLs."
         )
     return html
-
-
-# --- XLSX and files ------------------------------------------------------------------------------
-
-
-def workbook_bytes(sheets: dict, environ: dict | None = None) -> bytes:
-    """One sheet per table, as the report shows it; fixed timestamps so equal content gives equal bytes."""
-    import pandas as pd
-
-    epoch = _source_date_epoch(environ)
-    stamp = datetime.fromtimestamp(epoch, tz=timezone.utc).replace(tzinfo=None)
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, table in sheets.items():
-            table.to_excel(writer, sheet_name=name, index=False)
-            _fit_columns(writer.sheets[name], table)
-        writer.book.properties.creator = "pipeline.report.render"
-        writer.book.properties.created = stamp
-    return _fixed_zip_times(buffer.getvalue(), stamp)
-
-
-def _fit_columns(sheet, table) -> None:
-    """Column widths from the longest cell (capped), so the workbook is readable when opened."""
-    for index, column in enumerate(table.columns, start=1):
-        longest = max([len(str(column))] + [len(str(v)) for v in table[column]])
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(60, longest + 2)
-
-
-def _source_date_epoch(environ: dict | None) -> int:
-    """SOURCE_DATE_EPOCH when set (not before 1980, zip's first date), else 1980-01-01."""
-    value = (environ if environ is not None else os.environ).get("SOURCE_DATE_EPOCH", "").strip()
-    return max(int(value), _DEFAULT_EPOCH) if value.isdigit() else _DEFAULT_EPOCH
-
-
-def _fixed_zip_times(content: bytes, stamp: datetime) -> bytes:
-    """Re-pack a zip (XLSX) with every entry dated `stamp`, in the same order.
-
-    openpyxl stamps docProps/core.xml "modified" with the clock on save; it is set to `stamp` here.
-    """
-    source = zipfile.ZipFile(io.BytesIO(content))
-    output = io.BytesIO()
-    modified = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = _CORE_MODIFIED.sub(rb"\g<1>" + modified + rb"\g<2>", data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            target.writestr(fixed, data)
-    return output.getvalue()
-
-

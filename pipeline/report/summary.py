@@ -13,18 +13,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline import schema
-from pipeline.report import district_tables, report_data, tables
+from pipeline.report import district_tables, report_data, tables, workbook
 from pipeline.report.report_data import PROVINCE_CODE, ReportData
 
-# What kind of number a figure is; anything but "official" is not an official figure.
-STATUSES = {
-    "official": "Chính thức",
-    "plan": "Kế hoạch",
-    "estimate": "Ước tính",
-    "computed": "Tính toán",
-    "projection": "Dự báo",
-    "synthetic": "Tổng hợp (synthetic)",
-}
+# What kind of number a figure is (official, plan, estimate, computed, projection, synthetic): the workbook's
+# vocabulary, so a figure is labelled the same at the top of a report, in the index and in the XLSX.
+STATUSES = workbook.STATUS_LABELS
 # poverty_series value_kind -> status.
 _SERIES_STATUS = {"official": "official", "derived": "computed", "target": "plan", "estimate": "estimate"}
 # Headline keys in the order of the summary table and of the index's columns, with their index header.

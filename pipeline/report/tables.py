@@ -1,7 +1,8 @@
 """Display-ready tables and sentences for the annual report: Vietnamese headers, numbers as Vietnamese text.
 
 Every function takes frames from pipeline.report.report_data and returns a new DataFrame of strings (or a
-Markdown string), so the HTML report and the XLSX workbook show the very same cells. Units are in
+Markdown string), so the HTML report and the XLSX workbook show the very same cells (pipeline.report.workbook
+turns each cell back into the number it shows). Units are in
 the headers ("(triệu đồng)") or, where rows differ, in an "Đơn vị" column. Non-official values
 (derived, target, estimate) always carry their kind in words.
 """
@@ -22,6 +23,7 @@ from pipeline.report.report_data import ReportData
 from pipeline.vn import format_vn_number, nfc
 
 MISSING = "–"
+COMPUTED = "(tính)"  # after a number the pipeline computed rather than read: "265.293 (tính)"
 MONEY = "(triệu đồng)"
 PROVINCE = "tỉnh Lạng Sơn"
 PROVINCE_REPORT_LINK = "../annual_report.html"  # from a district report (reports/<year>/districts/)
@@ -40,7 +42,7 @@ SOURCE_HEADERS = {
 }
 TOTAL_HEADER = f"Tổng {MONEY}"
 # Numbers, possibly qualified ("trên 35.000") or marked ("265.293 (tính)"): right-aligned in HTML.
-_NUMERIC_CELL = re.compile(r"^((khoảng|trên|từ) )?-?\d{1,3}(\.\d{3})*(,\d+)?( %)?( \(tính\))?$|^–$")
+_NUMERIC_CELL = re.compile(rf"^((khoảng|trên|từ) )?-?\d{{1,3}}(\.\d{{3}})*(,\d+)?( %)?( {re.escape(COMPUTED)})?$|^{MISSING}$")
 
 
 # --- number and label formatting ---------------------------------------------------------------
@@ -52,6 +54,11 @@ def number(value: object, max_decimals: int = 3) -> str:
         return MISSING
     exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-max_decimals)).normalize()
     return format_vn_number(float(value), max(0, -exact.as_tuple().exponent))
+
+
+def computed(value: object) -> str:
+    """A number the pipeline computed, marked so: 265293.0 -> "265.293 (tính)"."""
+    return f"{number(value)} {COMPUTED}"
 
 
 def rate(value: object) -> str:
@@ -278,9 +285,9 @@ def capital_split_table(totals: pd.DataFrame, year: int) -> pd.DataFrame:
     root_total = totals[(totals["node_id"] == str(year)) & (totals["funding_source"] == "total") & (totals["capital_type"] == "all")]
     rows.append({
         "Nguồn vốn": "Tổng các nguồn",
-        headers["dtpt"]: f"{number(split['dtpt'].sum(min_count=1))} (tính)",
-        headers["su_nghiep"]: f"{number(split['su_nghiep'].sum(min_count=1))} (tính)",
-        headers["all"]: number(root_total["amount_mvnd"].iloc[0]) if not root_total.empty else f"{number(split['all'].sum(min_count=1))} (tính)",
+        headers["dtpt"]: computed(split["dtpt"].sum(min_count=1)),
+        headers["su_nghiep"]: computed(split["su_nghiep"].sum(min_count=1)),
+        headers["all"]: number(root_total["amount_mvnd"].iloc[0]) if not root_total.empty else computed(split["all"].sum(min_count=1)),
     })
     return pd.DataFrame(rows)
 
@@ -501,30 +508,6 @@ def provenance_table(data: ReportData, code_commit: str, environ: dict | None = 
     if date:
         rows.append(("Ngày tạo (theo SOURCE_DATE_EPOCH)", date))
     return pd.DataFrame(rows, columns=["Thông tin", "Giá trị"])
-
-
-# --- the workbook ---------------------------------------------------------------------------------
-
-# Sheet of the XLSX workbook for each table the notebook shows (by its HTML id); at most 31 characters.
-SHEET_NAMES = {
-    "district-flags": "Huyện nghèo", "poverty-targets": "Mục tiêu giảm nghèo", "budget-lines": "Kinh phí theo dòng",
-    "capital-split": "ĐTPT và sự nghiệp", "stated-totals": "Các tổng theo văn bản",
-    "project-targets": "Chỉ tiêu theo dự án", "credit": "Tín dụng ưu đãi", "policy-results": "Kết quả chính sách",
-    "poverty-series": "Chuỗi số liệu nghèo", "district-figures": "Số liệu của huyện",
-    "district-comparison": "So sánh các huyện", "deprivation": "Thiếu hụt theo chỉ số", "progress": "Tiến độ giảm nghèo",
-    "flows": "Diễn biến hộ nghèo", "register-audit": "Hộ vi phạm quy tắc", "transcription": "Kiểm tra chép số liệu",
-    "gx-summary": "Kiểm định GX", "gx-failures": "Kiểm định GX – không đạt", "reconciliation": "Đối chiếu số liệu",
-    "provenance": "Thông tin báo cáo", "raw-inputs": "Tệp đầu vào", "headline": "Số liệu chính",
-    "register-files": "Tệp sổ rà soát",
-}
-
-
-def workbook_sheets(shown: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The tables a report showed (table id -> frame, in report order) keyed by their sheet names."""
-    unnamed = sorted(set(shown) - set(SHEET_NAMES))
-    if unnamed:
-        raise KeyError(f"tables.SHEET_NAMES has no sheet name for the report tables {unnamed}")
-    return {SHEET_NAMES[table_id]: frame for table_id, frame in shown.items()}
 
 
 # --- HTML ----------------------------------------------------------------------------------------
