@@ -150,8 +150,8 @@ def test_sources_sheet_says_how_to_read_the_cells_each_sheet_has():
 
 
 def test_an_unknown_table_id_is_refused():
-    with pytest.raises(KeyError, match="headline"):
-        workbook.workbook_bytes({"budget-lines": pd.DataFrame({"a": ["1"]}), "headline": pd.DataFrame()}, False, EPOCH)
+    with pytest.raises(KeyError, match="not-a-table"):
+        workbook.workbook_bytes({"budget-lines": pd.DataFrame({"a": ["1"]}), "not-a-table": pd.DataFrame()}, False, EPOCH)
 
 
 def test_every_table_the_notebook_shows_has_a_sheet_a_status_and_a_source():

@@ -47,7 +47,7 @@ def render_page(year: int, entries: list[dict], synthetic: bool) -> str:
 def _figure_cell(figure) -> str:
     if figure is None:
         return "<td>–</td>"
-    return (f"<td>{html.escape(figure.value)}<br><small class=\"status\">{html.escape(summary.STATUSES[figure.status].split(" – ")[0])}"
+    return (f"<td>{html.escape(figure.value)}<br><small class=\"status\">{html.escape(summary.STATUSES[figure.status].split(' – ')[0])}"
             "</small></td>")
 
 
