@@ -29,7 +29,7 @@ GROUPS: dict[str, tuple[Path, tuple[str, ...], tuple[str, ...]]] = {
     "lock": (INPUT_STAMPS / "lock.sha256", ("requirements.lock",), ()),
     # What the synthetic registers are made from: regenerate only when these change.
     "generator": (INPUT_STAMPS / "generator.sha256", ("pipeline/tools/synthetic_registers.py", "pipeline/registers/poverty_standard.py",
-                                                     "pipeline/atomic.py", "pipeline/vn.py", "pipeline/paths.py",
+                                                     "pipeline/atomic.py", "pipeline/vn.py", "pipeline/paths.py", "pipeline/sources.py",
                                                      "data/raw/districts.csv"), ()),
     "registers": (INPUT_STAMPS / "registers.sha256", ("data/raw/registers/*/ho_*.csv", "data/raw/registers/*/ho_*.xlsx",
                                                      "data/raw/registers/SYNTHETIC.json"), ()),

@@ -664,7 +664,7 @@ def format_failures(results: pd.DataFrame) -> str:
 
 # ---------------------------------------------------------------- Data Docs
 
-# Run-to-run noise in GX's HTML (stack.md §5): cache busters, uuid4 ids, a "now" timestamp.
+# Run-to-run noise in GX's HTML, removed for byte-identical Data Docs: cache busters, uuid4 ids, a "now" timestamp.
 _CACHE_BUSTER = re.compile(r"\?d=\d{8}T\d{6}\.\d{6}Z")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _NOW_SPAN = re.compile(r">\s*\d{8}T\d{6}\.\d{6}Z\s*<")

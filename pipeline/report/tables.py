@@ -17,7 +17,7 @@ from decimal import Decimal
 import matplotlib
 import pandas as pd
 
-from pipeline import schema
+from pipeline import schema, sources
 from pipeline.report import report_data
 from pipeline.report.report_data import ReportData
 from pipeline.vn import format_vn_number, nfc
@@ -27,7 +27,7 @@ COMPUTED = "(tính)"  # after a number the pipeline computed rather than read: "
 MONEY = "(triệu đồng)"
 PROVINCE = "tỉnh Lạng Sơn"
 PROVINCE_REPORT_LINK = "../annual_report.html"  # from a district report (reports/<year>/districts/)
-PLAN_DOCUMENT = "Kế hoạch thực hiện Chương trình MTQG giảm nghèo bền vững năm 2022 của UBND tỉnh Lạng Sơn"
+PLAN_DOCUMENT = sources.PLAN.cite()  # the plan as every source line names it (pipeline/sources.py)
 STATUS_LABELS = {
     "match": "Khớp",
     "gap": "⚠ Chênh lệch",

@@ -32,7 +32,7 @@ from pathlib import Path
 import psutil
 
 CODE_ROOT = Path(__file__).resolve().parent.parent
-# Exported by the Makefile for every recipe (offline, quiet, deterministic; pitfalls.md §5).
+# Exported by the Makefile for every recipe (offline, quiet, deterministic: the same bytes on every run).
 MAKE_ENV = {
     "GX_ANALYTICS_ENABLED": "False",
     "TQDM_DISABLE": "1",

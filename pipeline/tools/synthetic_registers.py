@@ -51,7 +51,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import paths
+from pipeline import paths, sources
 from pipeline.atomic import temporary_beside, write_bytes
 from pipeline.registers import poverty_standard as ps
 from pipeline.vn import nfc
@@ -75,9 +75,9 @@ NOTICE_EN = ("Synthetic data: district, commune and household figures are synthe
 # rate, total = round(poor / rate) (≈192.7k for 2021, ≈205.7k for 2024).
 PUBLISHED = {
     2021: {"poor": 23_511, "near_poor": 23_247, "poor_rate_pct": "12.20",
-           "source": "end-2021 baseline: trangtraiviet.danviet.vn (16/9/2025); vietnam.vn/en (26/11/2025) [M]"},
+           "source": f"end-2021 baseline: {sources.DANVIET_2025.cite()}; {sources.VIETNAM_VN_2025.cite()}"},
     2024: {"poor": 6_912, "near_poor": 16_451, "poor_rate_pct": "3.36",
-           "source": "end-2024: danviet.vn; tapchikinhtetaichinh.vn [M]"},
+           "source": f"end-2024: {sources.DANVIET_2024.cite()}; {sources.TCKTTC_2025.cite()}"},
 }
 
 # --- The register's columns, exactly as docs/register_contract.md lists them ---------------------------
