@@ -505,7 +505,7 @@ def to_html(table: pd.DataFrame, table_id: str, highlight: pd.Series | None = No
 
     Written directly rather than with a pandas Styler (which gives every cell an id and a CSS rule): the
     report's stylesheet right-aligns numeric columns (class "num"), tints highlighted rows ("highlight")
-    and bolds bold ones ("strong"), so the same table is the same bytes on every run and a tenth of the
+    and bolds bold ones ("strong"), so the same table is the same bytes on every run and a third of the
     size. The table sits in a labelled container that scrolls sideways on screen when it is wide.
     `highlight` and `bold` are row masks in the table's row order.
     """
@@ -536,11 +536,11 @@ def _cell(tag: str, value: object, numeric: bool, attributes: str = "") -> str:
 def _row_classes(table: pd.DataFrame, highlight: pd.Series | None, bold: pd.Series | None) -> list[str]:
     """' class="…"' of each row ("strong", "highlight", both or none) from row masks of the table's length."""
     names = [[] for _ in range(len(table))]
-    for name, mask in (("strong", bold), ("highlight", highlight)):
+    for argument, mask, name in (("bold", bold, "strong"), ("highlight", highlight, "highlight")):
         if mask is None:
             continue
         if len(mask) != len(table):
-            raise ValueError(f"{name} mask has {len(mask)} rows, the table {len(table)}")
+            raise ValueError(f"{argument} mask has {len(mask)} rows, the table {len(table)}")
         for row, flagged in zip(names, mask):
             if flagged:
                 row.append(name)
