@@ -1,14 +1,20 @@
 """Report layer on tiny hand-written processed tables: years, parameter checks, filtering, formatting, charts."""
+import io
 import math
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 import pytest
+from IPython.core.pylabtools import print_figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from pipeline import paths, schema
-from pipeline.report import charts, report_data, tables
+from pipeline.report import charts, district_tables, report_data, tables
+from pipeline.tools import plain_cells
 from pipeline.errors import PipelineError
 
 DISTRICTS = [
@@ -293,8 +299,8 @@ def test_every_reconciliation_finding_is_listed_and_gaps_are_flagged(processed):
     assert table.iloc[1]["Cộng các phần / số so sánh"] == "không xác định được"
     assert list(tables.reconciliation_flags(rec)) == [True, False, False, True]
     html = tables.to_html(table, "reconciliation", highlight=tables.reconciliation_flags(rec))
-    tinted = " ".join(re.findall(r"([^{}]*)\{[^}]*#fde2e1[^}]*\}", html))
-    assert "row0_col0" in tinted and "row3_col0" in tinted and "row1_" not in tinted and "row2_" not in tinted
+    rows = re.findall(r"<tr( class=\"highlight\")?><td>(\d{4})</td>", html)
+    assert [bool(tinted) for tinted, _year in rows] == [True, False, False, True]
     assert 'id="T_reconciliation"' in html
 
 
@@ -339,6 +345,42 @@ def test_credit_chart_and_empty_data_charts(processed):
     assert charts.credit_by_group(data.policy_results).axes
     empty = charts.capital_split(data.stated_totals, 2021)  # 2021 has no ĐTPT / sự nghiệp split at the root
     assert not empty.axes[0].axison
+
+
+def test_the_chart_png_is_a_palette_image_that_looks_like_the_full_colour_one_in_fewer_bytes(processed):
+    """charts.PaletteCanvas against matplotlib's own PNG of the same chart (the one with the most colours)."""
+    data = report_data.load(2022, processed=processed)
+    palette, full = (charts.poverty_trend(data.poverty_series, 2022) for _ in range(2))
+    FigureCanvasAgg(full)
+    pngs = []
+    for fig in (palette, full):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=charts.DPI)
+        pngs.append(buffer.getvalue())
+    small, large = (Image.open(io.BytesIO(png)) for png in pngs)
+    assert small.mode == "P" and len(small.getcolors(charts.PNG_COLOURS)) <= charts.PNG_COLOURS and small.text == {}
+    difference = np.abs(np.asarray(small.convert("RGB"), dtype=int) - np.asarray(large.convert("RGB"), dtype=int))
+    assert difference.mean() < 0.5 and np.percentile(difference, 99.9) <= 16  # the same picture to the eye
+    assert len(pngs[0]) < 0.6 * len(pngs[1])
+
+
+def test_every_chart_has_its_description_as_alt_text_and_a_stable_palette_png_as_the_notebook_saves_it(with_registers):
+    """What show_figure displays: the PNG the notebook's %config asks of the inline backend, and the alt text."""
+    _, kwargs, _ = plain_cells.code_cells(paths.NOTEBOOKS / "annual_report.ipynb")
+
+    def figures(data):
+        return [charts.budget_by_project(data.budget_lines, data.projects, data.stated_totals, data.year),
+                charts.capital_split(data.stated_totals, data.year), charts.credit_by_group(data.policy_results),
+                charts.poverty_trend(data.poverty_series, data.year), district_tables.comparison_chart(data),
+                district_tables.deprivation_chart(data)]
+
+    province_2021, district_2022 = report_data.load(2021, None, with_registers), report_data.load(2022, "181", with_registers)
+    for fig in figures(province_2021) + figures(district_2022):
+        alt = charts.alt_metadata(fig)["image/png"]["alt"]
+        assert re.fullmatch(r"Biểu đồ (thanh ngang|đường|cột): [^.]{30,}.*\.", alt), alt
+    pngs = [print_figure(fig, "png", **kwargs) for fig in figures(district_2022)]
+    assert all(Image.open(io.BytesIO(png)).mode == "P" for png in pngs)
+    assert print_figure(district_tables.comparison_chart(district_2022), "png", **kwargs) == pngs[4]
 
 
 def test_district_after_2024_explains_the_2025_reform(processed):

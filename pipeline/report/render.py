@@ -24,27 +24,80 @@ from pipeline.errors import PipelineError
 NOTEBOOK_NAME = "annual_report"
 OUTPUT_SUFFIXES = (".html", ".ipynb", ".xlsx")  # beside each report: HTML, executed notebook, workbook
 CODE_DIR = Path(__file__).resolve().parent.parent  # the git checkout of the code (code_commit)
-# Template: the lab look without any script fetched from a CDN, and alt text on chart images.
-TEMPLATE = r"""{%- extends 'index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block html_head_css -%}
-<style type="text/css">
-body { max-width: 1200px; margin: 0 auto; }
-table.report-table { font-size: 12px; margin-bottom: 1em; }
-.jp-RenderedHTMLCommon table.report-table th { text-align: left; vertical-align: bottom; }
-.jp-RenderedHTMLCommon table.report-table td { vertical-align: top; text-align: left; }
+# Template: the report's own page (nbconvert's "base" blocks): Vietnamese, its title, a small stylesheet for
+# screen and print, and the outputs only: no code, prompts, script or URL, alt text on every chart.
+TEMPLATE = r"""{%- extends 'display_priority.j2' -%}
+{%- block header -%}
+<!DOCTYPE html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ resources.metadata.name | escape_html }}</title>
+<style>
+html { font-family: "Segoe UI", "Noto Sans", Roboto, "Helvetica Neue", Arial, "DejaVu Sans", sans-serif;
+  font-size: 16px; line-height: 1.5; color: #1b1b1b; background: #fff; }
+body { margin: 0; }
+main { max-width: 960px; margin: 0 auto; padding: 1rem 1rem 3rem; }
+h1 { font-size: 1.6rem; line-height: 1.3; margin: 1rem 0; }
+h2 { font-size: 1.3rem; line-height: 1.3; margin: 2.2rem 0 .8rem; padding-bottom: .2rem; border-bottom: 2px solid #1f5f99; }
+h3 { font-size: 1.05rem; line-height: 1.3; margin: 1.6rem 0 .6rem; }
+h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
+p, ul { margin: 0 0 .8rem; }
+a { color: #1f5f99; }
+code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .9em; background: #f2f4f7; padding: 0 .2em; }
+.table-wrap { overflow-x: auto; margin: 0 0 1.2rem; }
+.table-wrap:focus-visible { outline: 2px solid #1f5f99; }
+table { border-collapse: collapse; font-size: .82rem; line-height: 1.35; }
+th, td { border: 1px solid #c5cbd3; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+thead th { background: #e6ecf3; vertical-align: bottom; }
+tbody tr:nth-child(even) { background: #f5f7fa; }
+tbody tr.highlight { background: #fde2e1; }
+tr.strong { font-weight: bold; }
+.num { text-align: right; }
+td.num { white-space: nowrap; font-variant-numeric: tabular-nums; }
+img { display: block; max-width: 100%; height: auto; margin: .4rem 0 1.6rem; }
+pre { white-space: pre-wrap; }
+@page { size: A4; margin: 15mm 12mm; }
+@media print {
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  html { font-size: 10pt; }
+  main { max-width: none; padding: 0; }
+  .table-wrap { overflow: visible; }
+  table { font-size: 7.5pt; }
+  th, td { padding: 2px 3px; min-width: 4.2em; overflow-wrap: anywhere; }
+  thead { display: table-header-group; }
+  tr, img { break-inside: avoid; page-break-inside: avoid; }
+}
 </style>
-{%- endblock html_head_css -%}
-{% block data_png scoped %}
-<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+</head>
+<body>
+<main>
+{% endblock header -%}
+{%- block footer -%}
+</main>
+</body>
+</html>
+{% endblock footer -%}
+{%- block markdowncell -%}{{ cell.source | markdown2html }}
+{% endblock markdowncell -%}
+{%- block execute_result -%}{%- block data_priority scoped -%}{{ super() }}{%- endblock data_priority -%}{%- endblock execute_result -%}
+{%- block stream_stdout -%}<pre>{{ output.text | escape_html }}</pre>
+{% endblock stream_stdout -%}
+{%- block data_markdown -%}{{ output.data['text/markdown'] | markdown2html }}
+{% endblock data_markdown -%}
+{%- block data_html -%}{{ output.data['text/html'] }}
+{% endblock data_html -%}
+{%- block data_png -%}
 <img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}" alt="{{ output.metadata.get('image/png', {}).get('alt', '') | escape_html }}">
-</div>
-{%- endblock data_png %}
+{% endblock data_png -%}
+{%- block data_text -%}<pre>{{ output.data['text/plain'] | escape_html }}</pre>
+{% endblock data_text -%}
 """
-_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _URL = re.compile(r"https?://")
+_SCRIPT = re.compile(r"<script", re.IGNORECASE)
+_IMG = re.compile(r"<img\b[^>]*>")
+_ALT = re.compile(r'\salt="[^"]*\S[^"]*"')  # a non-empty alt attribute
 
 
 def run(year: object, district: object = None, update_manifest: bool = True) -> list[Path]:
@@ -218,9 +271,9 @@ def _notebook_bytes(notebook) -> bytes:
 
 
 def to_html(notebook, title: str) -> str:
-    """HTML without code, prompts or external URLs; the <title> is the report's title."""
+    """The report page (TEMPLATE): outputs only, the <title> is the report's title; checked by _checked."""
     body, _ = _html_exporter().from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    return _without_urls(body)
+    return _checked(body)
 
 
 @functools.cache
@@ -229,35 +282,28 @@ def _html_exporter():
     import jinja2
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
     class ReportExporter(HTMLExporter):
-        """nbconvert's HTML exporter without its last step, a BeautifulSoup re-parse of the whole page (two
-        thirds of the conversion's time) that only adds alt text, which TEMPLATE writes, and tabindex."""
+        """nbconvert's HTML exporter (Markdown filter, output priority) without its last step, a BeautifulSoup
+        re-parse of the whole page that only adds alt text, which TEMPLATE writes, and tabindex to lab's divs."""
 
-        def from_notebook_node(self, nb, resources=None, **kw):
-            resources = self._init_resources(resources)
-            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer="ipython3", parent=self))
-            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        from_notebook_node = TemplateExporter.from_notebook_node
 
     return ReportExporter(
-        template_name="lab", extra_loaders=[jinja2.DictLoader({"langson_report.html.j2": TEMPLATE})],
+        template_name="base", extra_loaders=[jinja2.DictLoader({"langson_report.html.j2": TEMPLATE})],
         template_file="langson_report.html.j2", exclude_input=True, exclude_input_prompt=True,
-        exclude_output_prompt=True, mathjax_url="", require_js_url="", mermaid_js_url="",
-        mermaid_layout_elk_js_url="", jquery_url="", jupyter_widgets_base_url="",
+        exclude_output_prompt=True, exclude_anchor_links=True,
     )
 
 
-def _without_urls(html: str) -> str:
-    """Drop CSS comments that carry URLs (template licence notes); fail if any URL remains."""
-    html = _CSS_COMMENT.sub(lambda m: "" if _URL.search(m.group(0)) else m.group(0), html)
-    left = [html[max(0, m.start() - 60): m.end() + 60] for m in _URL.finditer(html)]
-    if left:
+def _checked(html: str) -> str:
+    """The page, once sure it is whole offline and accessible: no http(s) URL, no script, alt text on every image."""
+    problems = [f"http(s): {html[max(0, m.start() - 60): m.end() + 60]}" for m in _URL.finditer(html)]
+    problems += [f"script: {m.group(0)}" for m in _SCRIPT.finditer(html)]
+    problems += [f"img không có alt / without alt: {m.group(0)[:80]}…" for m in _IMG.finditer(html) if not _ALT.search(m.group(0))]
+    if problems:
         raise PipelineError(
-            "Báo cáo HTML vẫn chứa địa chỉ http(s) (báo cáo phải xem được khi không có mạng): "
-            + " | ".join(left[:3]) + " / The HTML report still contains http(s) URLs."
+            "Báo cáo HTML phải xem được khi không có mạng, không có script, ảnh nào cũng có mô tả (alt): "
+            + " | ".join(problems[:3]) + " / The HTML report has URLs, scripts or images without alt text."
         )
     return html
