@@ -530,7 +530,9 @@ def to_html(table: pd.DataFrame, table_id: str, highlight: pd.Series | None = No
         f"<tr{row_class}>" + "".join(_cell("td", value, is_num) for value, is_num in zip(values, numeric)) + "</tr>"
         for values, row_class in zip(table.itertuples(index=False, name=None), _row_classes(table, highlight, bold))
     ]
-    label = html.escape(SHEET_NAMES.get(table_id, table_id))
+    from pipeline.report.workbook import CATALOGUE  # the table's name (workbook imports this module: no cycle at import)
+
+    label = html.escape(CATALOGUE[table_id].name if table_id in CATALOGUE else table_id)
     return (f'<div class="table-wrap" role="region" tabindex="0" aria-label="{label}">\n'
             f'<table id="T_{html.escape(table_id)}">\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
             + "\n".join(rows) + "\n</tbody>\n</table>\n</div>\n")
