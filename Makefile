@@ -93,7 +93,7 @@ $(OUT)/registers.done: $(IN)/registers.sha256 $(IN)/pseudonym_key.sha256 $(IN)/c
 
 $(BUILT): $(OUT)/build.done $(OUT)/registers.done ;
 
-## validate: Great Expectations gate on every processed table; Data Docs in reports/data_docs/
+## validate: Great Expectations gate on every processed table; its page in reports/gate/index.html
 validate: $(VALIDATED)
 
 $(OUT)/validate.done: $(BUILT) $(IN)/suites.sha256 $(IN)/code.sha256 | $(VENV)/.installed

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="raw -> processed parquet (ingest, clean, transcription check, reconciliation)")
     sub.add_parser("registers", help="household registers -> register tables (pseudonymise, audit, aggregate)")
-    sub.add_parser("validate", help="run the Great Expectations gate on data/processed and write Data Docs")
+    sub.add_parser("validate", help="run the Great Expectations gate on data/processed and write its page")
     render = sub.add_parser("render", help="execute and render the annual report")
     render.add_argument("--year", required=True)
     render.add_argument("--district", default="")
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             with runlog.stage("validate") as record:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
                                                                                    "expectations/*.json")]
-                record["outputs"] = [runlog.file_record(validate.run(record))]
+                record["outputs"] = [runlog.file_record(p) for p in validate.run(record)]
         elif args.command == "render":
             from pipeline.report import render
 

@@ -4,7 +4,7 @@
   the household registers behind the report), output hashes, and which notebook cell made each table
   and figure (read off the executed notebook).
 - reports/<year>/MANIFEST.sha256: `sha256sum -c` format, paths from the project root: every input
-  (raw data, lock, code, suites, notebook), every processed table, the Data Docs and every file of
+  (raw data, lock, code, suites, notebook), every processed table, the gate page and every file of
   the year's folder. `make verify` rebuilds from raw data and compares against it.
 Nothing here reads the clock; the same inputs give the same bytes.
 """
@@ -23,7 +23,7 @@ MANIFEST_NAME = "MANIFEST.sha256"
 RECORD_SUFFIX = ".run.json"
 INPUT_PATTERNS = ("data/raw/*.csv", "data/raw/*.xlsx", "data/raw/*.txt", "requirements.lock", "pipeline/*.py", "pipeline/*/*.py",
                   "expectations/*.json", "notebooks/*.ipynb")
-OUTPUT_PATTERNS = ("data/processed/*.parquet", "reports/data_docs/**/*")
+OUTPUT_PATTERNS = ("data/processed/*.parquet", "reports/gate/index.html")
 _TABLE_ID = re.compile(r'<table[^>]*\bid="T_([^"]+)"')
 
 
@@ -85,7 +85,7 @@ def write_run_record(stem: Path, inputs: dict, notebook, outputs: list[Path]) ->
 
 
 def manifest_lines(year: int, root: Path | None = None) -> list[str]:
-    """`<sha256>  <path>` for inputs, processed tables, Data Docs and the year's report folder."""
+    """`<sha256>  <path>` for inputs, processed tables, the gate page and the year's report folder."""
     root = root or paths.ROOT
     folder = root / "reports" / str(year)
     files = project_files(INPUT_PATTERNS + OUTPUT_PATTERNS, root)

@@ -15,7 +15,7 @@ PROCESSED = ROOT / "data" / "processed"
 EXPECTATIONS = ROOT / "expectations"
 NOTEBOOKS = ROOT / "notebooks"
 REPORTS = ROOT / "reports"
-DATA_DOCS = REPORTS / "data_docs"
+GATE_PAGE = REPORTS / "gate" / "index.html"  # the gate's results, one offline page (pipeline/gate/page.py)
 DOCS = ROOT / "docs"
 
 # The province's 2022 plan (Kế hoạch thực hiện Chương trình MTQG giảm nghèo bền vững năm 2022), a text copy.

@@ -6,8 +6,9 @@ plus every descendant, in case one started a session of its own) once in each st
 one kill after the other in the same copy:
 
 - render at 50 % of its duration (in the built project's run log), counted from the moment its process appears;
-- validate while GX writes the new Data Docs site (0.15 s after its staging folder appears; validate has
-  deleted its results file by then, on purpose: a stale pass is never trusted);
+- validate at 50 %, counted from the moment its results file is gone (validate deletes it and its page
+  first, on purpose: a stale pass is never trusted), so the kill lands while GX checks the tables, not
+  while Python imports GX;
 - registers at 50 % (in DuckDB's work; the DuckDB folder of the killed stage stays under TMPDIR);
 - build at 70 % (reading and writing its tables).
 
@@ -16,13 +17,13 @@ each run starts at the stage aimed at, and after the last kill no stage is done.
 
 After every kill, every output file present under data/processed/ and reports/ is byte-identical to C. A
 missing one is fine. A killed writer cannot clean up, so its work in progress may stay behind, but only under
-a hidden work-in-progress name (atomic.py's `.<name>.<random>.tmp`, validate.py's `.data_docs-new-*` /
-`.data_docs-old-*`), never at an output's name. Then `make report YEAR=2022` runs again, undisturbed: the
-tree must equal C exactly, with no work-in-progress name and no DuckDB folder of a killed run left.
+a hidden work-in-progress name (atomic.py's `.<name>.<random>.tmp`), never at an output's name. Then
+`make report YEAR=2022` runs again, undisturbed: the tree must equal C exactly, with no work-in-progress name
+and no DuckDB folder of a killed run left.
 
 A kill lands in a millisecond-long write window only by luck, so such leftovers are also planted before that
-last run (it must remove them): Data Docs staging/old folders, and atomic.py's temporary files beside a
-table that build writes and beside the report.
+last run (it must remove them): atomic.py's temporary files beside a table that build writes, beside the
+gate page and beside the report.
 """
 import contextlib
 import json
@@ -45,13 +46,14 @@ TARGET = ("report", "YEAR=2022")
 STAMPS = {"build": "data/processed/.stamps/build.done", "registers": "data/processed/.stamps/registers.done",
           "validate": "data/processed/.stamps/validate.done", "render": "reports/2022/.report-province.done"}
 REPORT = "reports/2022/annual_report.html"
-DATA_DOCS_STAGING = "reports/.data_docs-new-*"
-# (name, stage aimed at, fraction of its duration or None: when the Data Docs staging folder appears)
-KILLS = (("render at 50 %", "render", 0.5), ("while Data Docs are written", "validate", None),
+# (name, stage aimed at, fraction of its duration)
+KILLS = (("render at 50 %", "render", 0.5), ("validate at 50 %", "validate", 0.5),
          ("registers at 50 %", "registers", 0.5), ("build at 70 %", "build", 0.7))
+# A stage whose clock starts when this output is gone (its first act), not when its process appears.
+WORK_STARTS_WHEN_GONE = {"validate": "data/processed/validation_results.parquet"}
 # What a kill leaves when it lands inside a write (planted: the windows are milliseconds long).
-PLANTED = ("reports/.data_docs-new-killed0/index.html", "reports/.data_docs-old-killed0/data_docs/index.html",
-           "data/processed/.budget_lines.parquet.killed0.tmp", "reports/2022/.annual_report.html.killed0.tmp")
+PLANTED = ("data/processed/.budget_lines.parquet.killed0.tmp", "reports/gate/.index.html.killed0.tmp",
+           "reports/2022/.annual_report.html.killed0.tmp")
 
 
 def stage_of(processes: list[psutil.Process]) -> str:
@@ -74,17 +76,17 @@ def running_stage(chain: psutil.Process) -> str:
         return "finished"
 
 
-def kill_make(root: Path, env: dict, stage: str, delay: float, when_exists: str | None = None) -> tuple[str, int | None]:
+def kill_make(root: Path, env: dict, stage: str, delay: float) -> tuple[str, int | None]:
     """Start `make report YEAR=2022`; SIGKILL its process group and every descendant `delay` s after the
-    `stage` process started, or `delay` s after a path matching the glob `when_exists` appeared.
+    `stage` process started (or, for a stage of WORK_STARTS_WHEN_GONE, after it deleted that output).
 
     Returns the stage that was running ("finished" if make ended first) and make's exit code if it ended by
     itself (None if killed).
     """
     chain = psutil.Popen(["make", "--no-print-directory", *TARGET], cwd=root, env=env, start_new_session=True,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    started = (lambda: any(root.glob(when_exists))) if when_exists else (lambda: running_stage(chain) == stage)
-    while not started():
+    gone = WORK_STARTS_WHEN_GONE.get(stage)
+    while running_stage(chain) != stage or (gone and (root / gone).exists()):
         if chain.poll() is not None:
             return "finished", chain.returncode
         time.sleep(0.005)
@@ -123,17 +125,16 @@ def test_a_killed_run_leaves_no_partial_output_and_the_next_run_repairs_it(proje
     clean = runner.output_hashes(root)
     assert REPORT in clean and runner.partial_outputs(root) == []
     seconds = durations(root)
-    log, problems, leftovers = [], [], set()
+    log, problems = [], []
     for name, stage, fraction in KILLS:
-        delay = 0.15 if fraction is None else fraction * seconds[stage]
+        delay = fraction * seconds[stage]
         for _ in range(4):  # a stage may run faster than it did in the built project (another load): aim earlier
             (root / STAMPS[stage]).unlink(missing_ok=True)
-            hit, exit_code = kill_make(root, env, stage, delay, when_exists=None if fraction else DATA_DOCS_STAGING)
+            hit, exit_code = kill_make(root, env, stage, delay)
             if hit == stage or exit_code not in (None, 0):
                 break
             delay /= 2
         left = runner.partial_outputs(root)
-        leftovers.update(left)
         what = f"killed during {hit}" if exit_code is None else f"ended before the kill (exit {exit_code})"
         log.append(f"{name}: {what}" + (f"; left {left}" if left else ""))
         if exit_code not in (None, 0):
@@ -143,8 +144,6 @@ def test_a_killed_run_leaves_no_partial_output_and_the_next_run_repairs_it(proje
         diff = runner.compare_hashes(clean, runner.output_hashes(root))
         if diff["only_actual"] or diff["different"]:
             problems.append(f"{name}: files that are not the clean run's: {diff['different'] + diff['only_actual']}")
-    if not any(".data_docs-new-" in name for name in leftovers):
-        problems.append("the kill while Data Docs are written left no staging folder: it did not land where it should")
 
     for relative in PLANTED:
         plant(root / relative)

@@ -26,7 +26,7 @@ SECOND = (("report", "YEAR=2022", "TZ=Pacific/Kiritimati"),
           ("report", "YEAR=2022", "DISTRICT=181", "TZ=Pacific/Kiritimati"))
 MANIFEST = "reports/2022/MANIFEST.sha256"
 EXPECTED = ("data/processed/validation_results.parquet", "data/processed/register_households.parquet",
-            "reports/data_docs/index.html", "reports/2022/annual_report.html", "reports/2022/annual_report.ipynb",
+            "reports/gate/index.html", "reports/2022/annual_report.html", "reports/2022/annual_report.ipynb",
             "reports/2022/annual_report.xlsx", "reports/2022/districts/huyen-binh-gia.html", MANIFEST)
 
 

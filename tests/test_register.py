@@ -6,7 +6,7 @@
 (c) no personal value of the registers (head's name, ID number, address, raw household id) appears in any
     file the stage and the GX gate write, scanned as bytes and as text (parquet cells, zip members);
 (e) unreadable input stops with a RawDataError naming file, line and column.
-Tests that read the built project (tests/conftest.py: full-scale registers, the gate's Data Docs, the
+Tests that read the built project (tests/conftest.py: full-scale registers, the gate's page, the
 reports) are end-to-end (marked e2e); the rest are fast, on a small generated province.
 The GX suites of the register tables: tests/test_register_suites.py. Aggregates on hand-written frames:
 tests/test_register_aggregates.py.
@@ -72,7 +72,7 @@ def project_root(sample_dir: Path, root: Path):
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(KEY_ENV, raising=False)
         for name, value in (("ROOT", root), ("RAW", root / "data" / "raw"), ("PROCESSED", root / "data" / "processed"),
-                            ("REPORTS", root / "reports"), ("DATA_DOCS", root / "reports" / "data_docs")):
+                            ("REPORTS", root / "reports"), ("GATE_PAGE", root / "reports" / "gate" / "index.html")):
             mp.setattr(paths, name, value)
         paths.PROCESSED.mkdir(parents=True)
         yield root
@@ -81,8 +81,8 @@ def project_root(sample_dir: Path, root: Path):
 @pytest.fixture(scope="module")
 def project(sample, tmp_path_factory) -> Path:
     """A project root whose data/raw/registers is the sample, where `python -m pipeline registers` has run,
-    writing data/processed/ and reports/run_log.jsonl. (What the GX gate writes from the register tables, Data
-    Docs included, is scanned for personal values on the built project: test_no_personal_value_in_the_built_projects_outputs.)"""
+    writing data/processed/ and reports/run_log.jsonl. (What the GX gate writes from the register tables, its
+    page included, is scanned for personal values on the built project: test_no_personal_value_in_the_built_projects_outputs.)"""
     with project_root(sample[0], tmp_path_factory.mktemp("project")) as root:
         assert cli.main(["registers"]) == 0
     return root
@@ -287,7 +287,7 @@ def test_no_personal_value_in_any_file_the_stage_writes(sample, project):
 
 @pytest.mark.e2e
 def test_no_personal_value_in_the_built_projects_outputs(built_project):
-    """Everything make wrote from the full-scale registers: processed tables, the gate's results and Data Docs,
+    """Everything make wrote from the full-scale registers: processed tables, the gate's results and page,
     the reports, the run log."""
     root = built_project.root
     values = personal_values(root / "data" / "raw" / register_files.REGISTERS_SUBDIR)

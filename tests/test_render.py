@@ -44,7 +44,7 @@ def test_2022_report_shows_the_plan_figures_formatted(project):
     for figure in PLAN_FIGURES_2022:
         assert figure in html, figure
     assert "Báo cáo thực hiện Chương trình MTQG giảm nghèo bền vững – tỉnh Lạng Sơn – năm 2022" in html
-    assert 'href="../data_docs/index.html"' in html
+    assert 'href="../gate/index.html"' in html
 
 
 @pytest.mark.parametrize("year", [2022, 2021])
@@ -101,7 +101,7 @@ def test_district_report_is_filtered_and_shows_its_register_figures(project):
     assert "Huyện Bình Gia" in html and "Số liệu của Huyện Bình Gia" in html
     assert "Các tổng kinh phí đúng như văn bản nêu" not in html  # province tables stay in the province report
     assert "SỐ LIỆU TỔNG HỢP (SYNTHETIC)" in html  # synthetic registers are labelled as such
-    assert 'href="../../data_docs/index.html"' in html
+    assert 'href="../../gate/index.html"' in html
     assert (root / "reports" / "2022" / "districts" / "huyen-binh-gia.xlsx").exists()
 
 

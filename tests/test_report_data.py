@@ -194,7 +194,7 @@ def test_load_filters_the_year_but_keeps_every_finding_report_year_first(process
     assert list(data.reconciliation["finding_id"]) == ["x1", "x2", "x3", "x4"]
     assert list(report_data.load(2021, processed=processed).reconciliation["finding_id"]) == ["x4", "x1", "x2", "x3"]
     assert len(data.poverty_series) == len(SERIES)  # the trend keeps every year
-    assert data.data_docs_href == "../data_docs/index.html"
+    assert data.gate_page_href == "../gate/index.html"
 
 
 def test_no_report_without_the_gate_having_passed(processed):
@@ -208,7 +208,7 @@ def test_load_for_a_district_keeps_only_its_lines_and_targets(processed):
     assert data.district.code == "189" and data.district.poor_2016_2020 and not data.district.poor_2021_2025
     assert list(data.budget_lines["line_id"]) == ["2021.30A.189"]
     assert data.plan_targets.empty
-    assert data.data_docs_href == "../../data_docs/index.html"
+    assert data.gate_page_href == "../../gate/index.html"
     assert list(report_data.load(2022, "181", processed).plan_targets["target_id"]) == ["K.DA1"]
     assert report_data.load(2022, "178", processed).budget_lines.empty
 

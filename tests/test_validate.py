@@ -1,9 +1,7 @@
-"""The GX gate as users meet it: tidy results, failure messages naming raw rows, run() on a temp project,
+"""The GX gate as users meet it: tidy results, failure messages naming raw rows, its page, run() on a temp project,
 large tables validated in partitions with the same results as whole."""
 from __future__ import annotations
 
-import datetime as dt
-import filecmp
 import json
 import warnings
 
@@ -31,7 +29,7 @@ def good():
 def test_failure_names_source_file_and_row_of_a_planted_bad_row(good):
     bad = good["budget_figures"].copy()
     bad.loc[3, "amount_mvnd"] = -5.0  # source_row 10 in the fixture
-    results = validate.validate_tables({"budget_figures": bad}, None)
+    results = validate.validate_tables({"budget_figures": bad})
     [row] = failed(results).to_dict("records")
     assert row == {
         "table": "budget_figures",
@@ -52,7 +50,7 @@ def test_failure_names_source_file_and_row_of_a_planted_bad_row(good):
 def test_budget_lines_failures_name_the_raw_line_range(good):
     bad = good["budget_lines"].copy()
     bad.loc[0, "total_mvnd"] = 47000.0
-    [row] = failed(validate.validate_tables({"budget_lines": bad}, None)).to_dict("records")
+    [row] = failed(validate.validate_tables({"budget_lines": bad})).to_dict("records")
     assert row["column"] == "total_mvnd,sources_sum_mvnd"
     assert row["failing_rows"] == "budget_figures.csv dòng 7-10 (total_mvnd=47000.0, sources_sum_mvnd=47500.0)"
 
@@ -60,14 +58,14 @@ def test_budget_lines_failures_name_the_raw_line_range(good):
 def test_derived_table_failures_give_the_row_position(good):
     bad = good["poverty_rate_checks"].copy()
     bad.loc[1, "diff_pp"] = 0.5
-    [row] = failed(validate.validate_tables({"poverty_rate_checks": bad}, None)).to_dict("records")
+    [row] = failed(validate.validate_tables({"poverty_rate_checks": bad})).to_dict("records")
     assert row["failing_rows"] == "hàng 2 (year=2025, diff_pp=0.5)"
 
 
 def test_derived_rows_are_named_by_their_first_column(good):
     bad = good["reconciliation"].copy()
     bad.loc[2, "status"] = "ok"
-    [row] = failed(validate.validate_tables({"reconciliation": bad}, None)).to_dict("records")
+    [row] = failed(validate.validate_tables({"reconciliation": bad})).to_dict("records")
     assert row["failing_rows"] == "hàng 3 (finding_id=scope:K22.DA1.HUYEN:189, status=ok)"
 
 
@@ -76,7 +74,7 @@ def test_long_failure_lists_are_capped(good):
     rows["line_id"] = [f"2021.L{i}" for i in range(13)]
     rows["source_row"] = range(2, 15)
     rows["amount_mvnd"] = -1.0
-    [row] = failed(validate.validate_tables({"budget_figures": rows}, None)).to_dict("records")
+    [row] = failed(validate.validate_tables({"budget_figures": rows})).to_dict("records")
     assert row["unexpected_count"] == 13
     assert row["failing_rows"].count("budget_figures.csv dòng") == validate.MAX_LISTED_ROWS
     assert row["failing_rows"].endswith("; … và 3 dòng khác")
@@ -84,7 +82,7 @@ def test_long_failure_lists_are_capped(good):
 
 def test_table_level_failures_say_what_was_observed(good):
     bad = good["projects"].drop(columns=["source_note"]).assign(note="x")
-    results = failed(validate.validate_tables({"projects": bad}, None))
+    results = failed(validate.validate_tables({"projects": bad}))
     [row] = results[results["expectation_type"] == "expect_table_columns_to_match_set"].to_dict("records")
     assert row["column"] == ""
     assert row["failing_rows"] == "thiếu cột: source_note; thừa cột: note"
@@ -94,14 +92,14 @@ def test_gate_is_silent_no_progress_bars_or_warnings(good, capfd):
     bad = good["poverty_series"].assign(value=-1.0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        validate.validate_tables({"poverty_series": bad}, None)
+        validate.validate_tables({"poverty_series": bad})
     assert [str(w.message) for w in caught] == []
     assert capfd.readouterr().err == ""
 
 
 def test_unknown_table_is_refused(good):
     with pytest.raises(PipelineError, match="validation_results"):
-        validate.validate_tables({"validation_results": good["districts"]}, None)
+        validate.validate_tables({"validation_results": good["districts"]})
 
 
 def test_suite_without_vietnamese_description_is_refused(tmp_path):
@@ -128,41 +126,22 @@ def test_format_failures_lists_only_failed_rules():
     ]
 
 
-# ---------------------------------------------------------------- determinism
+# ---------------------------------------------------------------- the gate page from a real run
 
-def test_run_time_comes_from_source_date_epoch(monkeypatch):
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    assert validate.run_identifier().run_time == dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    assert validate.run_identifier().run_time == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc)
-    assert validate.run_identifier().run_name == "validation"
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
-    with pytest.raises(PipelineError, match="SOURCE_DATE_EPOCH"):
-        validate.run_identifier()
-
-
-def test_normalise_html_removes_run_noise():
-    html = ('<img src="logo.png?d=20260101T101010.123456Z"><span> 20260101T101010.123456Z </span>'
-            '<div id="3f2b8c1e-1a2b-4c3d-8e9f-0123456789ab"></div><a href="#3f2b8c1e-1a2b-4c3d-8e9f-0123456789ab">'
-            '<div id="00000000-1111-4222-8333-444444444444"></div>')
-    assert validate.normalise_html(html) == (
-        '<img src="logo.png"><span></span><div id="id-0001"></div><a href="#id-0001"><div id="id-0002"></div>'
-    )
-
-
-def test_data_docs_are_identical_between_runs(good, tmp_path):
-    subset = {name: good[name] for name in ("budget_figures", "poverty_rate_checks")}
-    for name in ("a", "b"):
-        validate.validate_tables(subset, tmp_path / name)
-    comparison = filecmp.dircmp(tmp_path / "a", tmp_path / "b")
-    assert (tmp_path / "a" / "index.html").is_file()
-    assert not _differences(comparison)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]  # no staging folders left behind
-
-
-def _differences(comparison: filecmp.dircmp) -> list[str]:
-    found = comparison.diff_files + comparison.left_only + comparison.right_only + comparison.funny_files
-    return found + [d for sub in comparison.subdirs.values() for d in _differences(sub)]
+def test_the_gate_page_shows_a_real_failure_with_the_rows_the_results_name(good, tmp_path):
+    bad = good["budget_figures"].copy()
+    bad.loc[3, "amount_mvnd"] = -5.0  # source_row 10
+    runs = validate.gate_tables({"budget_figures": bad, "poverty_rate_checks": good["poverty_rate_checks"]})
+    [failure] = failed(validate.results_frame(runs)).to_dict("records")
+    first, second = tmp_path / "a" / "index.html", tmp_path / "b" / "index.html"
+    validate.write_page(runs, first)
+    validate.write_page(validate.gate_tables({"budget_figures": bad, "poverty_rate_checks": good["poverty_rate_checks"]}),
+                        second)
+    assert first.read_bytes() == second.read_bytes()  # a second run of the gate writes the same bytes
+    text = first.read_text(encoding="utf-8")
+    assert f"<li>{failure['failing_rows']}</li>" in text  # budget_figures.csv dòng 10 (amount_mvnd=-5.0)
+    assert f"1 / {len(bad)} dòng không đạt" in text  # GX's counts of the failed rule
+    assert sorted(p.name for p in first.parent.iterdir()) == ["index.html"]  # no temporary file left
 
 
 # ---------------------------------------------------------------- run() on a temporary project
@@ -172,17 +151,15 @@ def project(tmp_path, monkeypatch):
     """A project root in tmp_path holding the good tables; suites are still read from expectations/."""
     monkeypatch.setattr(paths, "ROOT", tmp_path)
     monkeypatch.setattr(paths, "PROCESSED", tmp_path / "data" / "processed")
-    monkeypatch.setattr(paths, "DATA_DOCS", tmp_path / "reports" / "data_docs")
+    monkeypatch.setattr(paths, "GATE_PAGE", tmp_path / "reports" / "gate" / "index.html")
     paths.PROCESSED.mkdir(parents=True)
     for name, df in good_tables().items():
         df.to_parquet(paths.processed_table(name), index=False)
     return tmp_path
 
 
-def test_run_writes_results_and_data_docs_when_all_pass(project, capsys):
-    paths.DATA_DOCS.mkdir(parents=True)
-    (paths.DATA_DOCS / "stale.html").write_text("old run", encoding="utf-8")
-    validate.run()
+def test_run_writes_results_and_the_gate_page_when_all_pass(project, capsys):
+    assert validate.run() == [paths.processed_table("validation_results"), paths.GATE_PAGE]
     results = pd.read_parquet(paths.processed_table("validation_results"))
     assert {c: str(t) for c, t in results.dtypes.items()} == validate.RESULT_DTYPES
     assert results["success"].all()
@@ -191,16 +168,20 @@ def test_run_writes_results_and_data_docs_when_all_pass(project, capsys):
     out = capsys.readouterr().out
     n = len(schema.PROCESSED_TABLES)
     assert out == f"Great Expectations: {len(results)} kỳ vọng trên {n} bảng đều đạt. " \
-                  "Data Docs: reports/data_docs/index.html\n"
-    assert (paths.DATA_DOCS / "index.html").is_file()
-    assert not (paths.DATA_DOCS / "stale.html").exists()  # the tree was replaced, not patched
-    assert sorted(p.name for p in paths.DATA_DOCS.parent.iterdir()) == ["data_docs"]
+                  "Trang kiểm định (gate page): reports/gate/index.html\n"
+    page = paths.GATE_PAGE.read_text(encoding="utf-8")
+    assert f"cả {len(results)} kỳ vọng trên {n} bảng" in page
+    assert all(f'id="bang-{name}"' in page for name in schema.PROCESSED_TABLES)
+    assert "GIẢ LẬP" not in page  # no register tables here, nothing synthetic to label
+    assert sorted(p.name for p in paths.GATE_PAGE.parent.iterdir()) == ["index.html"]
     assert [p.name for p in paths.PROCESSED.iterdir() if p.name.startswith(".")] == []  # no record, no temp file
 
 
 def test_run_failure_removes_stale_results_and_raises(project, monkeypatch):
     stale = paths.processed_table("validation_results")
     stale.write_bytes(b"a pass from an earlier run")
+    paths.GATE_PAGE.parent.mkdir(parents=True)
+    paths.GATE_PAGE.write_text("a passing page from an earlier run", encoding="utf-8")
     bad = good_tables()["budget_figures"]
     bad.loc[3, "amount_mvnd"] = -5.0
     bad.to_parquet(paths.processed_table("budget_figures"), index=False)
@@ -211,36 +192,40 @@ def test_run_failure_removes_stale_results_and_raises(project, monkeypatch):
     assert not stale.exists()
     message = str(failure.value)
     assert "budget_figures.csv dòng 10 (amount_mvnd=-5.0)" in message
-    assert message.endswith("\nData Docs: reports/data_docs/index.html")
+    assert message.endswith("\nTrang kiểm định (gate page): reports/gate/index.html")
     assert failure.value.exit_code == 1
-    assert (paths.DATA_DOCS / "index.html").is_file()  # the docs show the failure too
+    page = paths.GATE_PAGE.read_text(encoding="utf-8")  # the page shows the failure too
+    assert "KHÔNG ĐẠT" in page and "<li>budget_figures.csv dòng 10 (amount_mvnd=-5.0)</li>" in page
 
 
 def test_run_without_a_processed_table_asks_for_make_data(project):
     stale = paths.processed_table("validation_results")
     stale.write_bytes(b"a pass from an earlier run")
+    paths.GATE_PAGE.parent.mkdir(parents=True)
+    paths.GATE_PAGE.write_text("a passing page from an earlier run", encoding="utf-8")
     paths.processed_table("poverty_series").unlink()
     with pytest.raises(PipelineError, match=r"poverty_series.*make data"):
         validate.run()
     assert not stale.exists()
+    assert not paths.GATE_PAGE.exists()  # a page of an earlier pass is never left to be trusted
 
 
 def test_an_empty_required_cell_is_named_with_its_column_alone(good):
     bad = good["budget_figures"].copy()
     bad.loc[3, "label"] = None  # source_row 10
-    [row] = failed(validate.validate_tables({"budget_figures": bad}, None)).to_dict("records")
+    [row] = failed(validate.validate_tables({"budget_figures": bad})).to_dict("records")
     assert row["expectation_type"] == suites.REQUIRED
     assert row["failing_rows"] == "budget_figures.csv dòng 10 (label=trống)"
     assert row["unexpected_count"] == 1
     derived = good["reconciliation"].copy()
     derived.loc[1, "status"] = None
-    [row] = failed(validate.validate_tables({"reconciliation": derived}, None)).to_dict("records")
+    [row] = failed(validate.validate_tables({"reconciliation": derived})).to_dict("records")
     assert row["failing_rows"] == "hàng 2 (finding_id=stated_total:T2022.02, status=trống)"
 
 
 def test_an_expectation_gx_cannot_evaluate_fails_and_says_why(good):
     bad = good["budget_figures"].astype({"amount_mvnd": "str"})  # a foreign file: amounts as text
-    results = failed(validate.validate_tables({"budget_figures": bad}, None))
+    results = failed(validate.validate_tables({"budget_figures": bad}))
     row = results[results["column"] == "amount_mvnd"].iloc[-1]
     assert row["failing_rows"].startswith("lỗi khi kiểm tra: ")
 
@@ -262,7 +247,7 @@ def households(tables, tmp_path):  # noqa: F811 - the fixture imported above
 
 
 def gate_in_parts(path, partition_rows: int) -> tuple[pd.DataFrame, int]:
-    runs = validate.gate_tables({HH: path}, None, partition_rows)
+    runs = validate.gate_tables({HH: path}, partition_rows)
     return validate.results_frame(runs), runs[HH].partitions
 
 

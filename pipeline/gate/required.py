@@ -12,7 +12,7 @@ pipeline/gate/validate.py does, before any suite is read.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Optional, Tuple
+from typing import ClassVar, Literal, Tuple
 
 from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import MulticolumnMapExpectation
@@ -20,8 +20,6 @@ from great_expectations.expectations.metrics.map_metric_provider import (
     MulticolumnMapMetricProvider,
     multicolumn_condition_partial,
 )
-from great_expectations.render import LegacyRendererType, RenderedStringTemplateContent
-from great_expectations.render.renderer.renderer import renderer
 
 METRIC = "multicolumn_values.not_null"
 
@@ -47,14 +45,3 @@ class ExpectMulticolumnValuesToNotBeNull(MulticolumnMapExpectation):  # GX's typ
     ignore_row_if: Literal["never"] = "never"
     args_keys: ClassVar[Tuple[str, ...]] = ("column_list",)
 
-    @classmethod
-    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
-    def _prescriptive_renderer(cls, configuration: Optional[Any] = None, result: Optional[Any] = None,
-                               runtime_configuration: Optional[dict] = None, **kwargs):
-        """'Values must never be null in: a, b, c' on the Data Docs page, as GX words its own not-null rule."""
-        columns = list((configuration.kwargs if configuration else {}).get("column_list") or [])
-        params = {f"column_list_{i}": column for i, column in enumerate(columns)}
-        template = "Values must never be null in: " + ", ".join(f"$column_list_{i}" for i in range(len(columns)))
-        string_template = {"template": template, "params": params,
-                           "styling": (runtime_configuration or {}).get("styling")}
-        return [RenderedStringTemplateContent(content_block_type="string_template", string_template=string_template)]

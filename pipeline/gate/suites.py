@@ -42,7 +42,7 @@ def table_columns(name: str) -> dict[str, tuple[str, str]]:
 
 
 def validated_tables() -> list[str]:
-    """Every table the gate knows, in the order results and Data Docs list them."""
+    """Every table the gate knows, in the order results and the gate page list them."""
     return [*schema.PROCESSED_TABLES, *schema.REGISTER_TABLES]
 
 

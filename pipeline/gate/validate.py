@@ -1,4 +1,4 @@
-"""Great Expectations gate: data/processed/<table>.parquet -> validation_results.parquet + Data Docs.
+"""Great Expectations gate: data/processed/<table>.parquet -> validation_results.parquet + the gate page.
 
 Every processed table in schema.PROCESSED_TABLES is checked against its suite (suite name = table
 name): the structural expectations generated from pipeline/schema.py (expectations/<table>.generated.json)
@@ -10,7 +10,9 @@ that import great_expectations, so a GX upgrade touches two files.
 
 The gate is strict: if any expectation fails, validation_results.parquet is deleted (a stale
 pass must never be trusted) and ValidationFailed lists table, expectation, column and the
-failing raw-file rows (`source_file` dòng `source_row`).
+failing raw-file rows (`source_file` dòng `source_row`). Pass or fail, the gate page
+(reports/gate/index.html, pipeline/gate/page.py) shows every suite and expectation with its outcome,
+offline.
 
 Why it is fast (measured in expectations/README.md): all tables share one in-memory context whose
 data source holds every table's asset; each frame is loaded into GX once, without GX's fingerprint of
@@ -18,8 +20,7 @@ every cell, and validated with the cheapest result format that decides it (BOOLE
 where a `mostly` rule needs its counts); only expectations that failed run again in COMPLETE format,
 to name their rows. Expectations with a row_condition, and column rules on a column with missing
 values, run on a frame of just the columns they read, since GX copies the whole frame's selected rows
-for every metric of such a domain. Data Docs are rendered once, from the results put into the
-context's store.
+for every metric of such a domain.
 
 Large tables (schema.CONSTRAINTS partition_by, more rows than PARTITION_ROWS) are validated a
 partition at a time (pipeline/gate/partitions.py): row-wise expectations on each partition, their
@@ -34,16 +35,10 @@ import os
 # Before GX is imported: no analytics client, whatever GX's default is.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
 import uuid  # noqa: E402
 import warnings  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -55,31 +50,23 @@ with warnings.catch_warnings():
     # GX 1.24 imports the stdlib's deprecated sre_constants; that warning is GX's, not the user's.
     warnings.filterwarnings("ignore", message="module 'sre_constants' is deprecated", category=DeprecationWarning)
     import great_expectations as gx
-    from great_expectations.core.expectation_validation_result import (
-        ExpectationSuiteValidationResult,
-        ExpectationValidationResult,
-    )
-    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.core.expectation_validation_result import ExpectationValidationResult
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
         ProgressBarsConfig,
-    )
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
     )
     from great_expectations.execution_engine import pandas_execution_engine
     from great_expectations.validator.v1_validator import Validator
 
 from pipeline import atomic, paths, schema  # noqa: E402
 from pipeline.errors import PipelineError, ValidationFailed  # noqa: E402
-from pipeline.gate import partitions, suites  # noqa: E402
+from pipeline.gate import page, partitions, suites  # noqa: E402
 from pipeline.gate import required  # noqa: E402,F401 - registers the gate's own expectation with GX
 from pipeline.gate.suites import expectation_column, read_suite_json  # noqa: E402
 
 # GX fingerprints every pandas batch smaller than HASH_THRESHOLD bytes (pandas' hash of every cell) for a batch
-# marker on the Data Docs page: ≈ 0,5 s for the province's register_households, ≈ 15 s at national size, spent on
+# marker in its results' metadata: ≈ 0,5 s for the province's register_households, ≈ 15 s at national size, spent on
 # every partition. The run log already holds the sha256 of every table it read, so the gate asks for none.
 pandas_execution_engine.HASH_THRESHOLD = 0
 
@@ -111,12 +98,8 @@ MAX_LISTED_ROWS = 10
 # partition holds. Measured on register_households ×8 (6,4 M rows, expectations/README.md): peak 2,2 GB with
 # 2 M-row partitions, 1,9 GB with 1 M rows but 30 % slower (GX's fixed cost per partition), 3,4 GB whole.
 PARTITION_ROWS = 2_000_000
-# Fixed run identity so Data Docs paths and contents do not change from run to run.
-RUN_NAME = "validation"
-DEFAULT_RUN_TIME = dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc)
 DATASOURCE_NAME = "processed"
 BATCH_DEFINITION = "whole"
-DOCS_SITE_NAME = "data_docs"
 
 # Result formats: the cheapest that decides an expectation, counts for `mostly` rules, every row for failures.
 QUIET = {"result_format": "BOOLEAN_ONLY"}
@@ -173,16 +156,6 @@ def provenance_columns(name: str) -> list[str]:
     return [c for c in PROVENANCE_COLUMNS if c in columns]
 
 
-def run_identifier() -> RunIdentifier:
-    """Fixed run id (time from SOURCE_DATE_EPOCH) so two runs give the same Data Docs tree."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return RunIdentifier(run_name=RUN_NAME, run_time=DEFAULT_RUN_TIME)
-    if not epoch.isdigit():
-        raise PipelineError(f"SOURCE_DATE_EPOCH={epoch!r} không phải số giây (Unix time).")
-    return RunIdentifier(run_name=RUN_NAME, run_time=dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc))
-
-
 def new_context():
     """Ephemeral (in-memory) context, no analytics, no progress bars, one dataframe asset per known table.
 
@@ -212,27 +185,27 @@ def _validator(context, name: str, frame: pd.DataFrame) -> Validator:
 
 
 def _run(validator: Validator, name: str, expectations: list[dict], positions: list[int],
-         result_format: dict) -> tuple[dict[int, ExpectationValidationResult], dict]:
-    """The expectations at `positions` on the validator's frame: {position: result}, and the run's meta."""
+         result_format: dict) -> dict[int, ExpectationValidationResult]:
+    """The expectations at `positions` on the validator's frame: {position: result}."""
     if not positions:
-        return {}, {}
+        return {}
     validator.result_format = result_format
     # The id is the position in the suite (as a UUID, the form GX's stores require): it maps results back.
     suite = gx.ExpectationSuite(name=name, expectations=[dict(expectations[i], id=str(uuid.UUID(int=i)))
                                                          for i in positions])
     outcome = validator.validate_expectation_suite(suite)
-    return {uuid.UUID(r.expectation_config.id).int: r for r in outcome.results}, outcome.meta
+    return {uuid.UUID(r.expectation_config.id).int: r for r in outcome.results}
 
 
 def expectation_successes(context, name: str, df: pd.DataFrame, positions: list[int] | None = None) -> list[bool]:
     """Pass/fail of each expectation of <name>'s suite on df (or of those at `positions`), in that order.
 
     A fast path for contract tests (hundreds of broken frames): boolean results only, nothing
-    stored, no Data Docs. Use validate_tables for real runs.
+    stored, no page. Use validate_tables for real runs.
     """
     expectations = suites.table_expectations(name)
     chosen = list(range(len(expectations))) if positions is None else positions
-    results, _ = _run(_validator(context, name, df), name, expectations, chosen, QUIET)
+    results = _run(_validator(context, name, df), name, expectations, chosen, QUIET)
     return [bool(results[i].success) for i in chosen]
 
 
@@ -250,45 +223,32 @@ class Outcome:
 
 @dataclass
 class TableRun:
-    """One table's part of a gate run: its results rows and the GX result its Data Docs page shows."""
+    """One table's part of a gate run: a row per expectation (RESULT_DTYPES columns and the gate page's
+    page.DETAIL_COLUMNS), the table's rows and how many partitions it was read in (0: whole)."""
 
     rows: list[dict]
-    gx_key: ValidationResultIdentifier
-    gx_result: ExpectationSuiteValidationResult
+    row_count: int
     partitions: int
 
 
-def validate_tables(tables: dict[str, pd.DataFrame | Path], data_docs_dir: Path | None,
-                    partition_rows: int = PARTITION_ROWS) -> pd.DataFrame:
+def validate_tables(tables: dict[str, pd.DataFrame | Path], partition_rows: int = PARTITION_ROWS) -> pd.DataFrame:
     """Run every table's suite and return one tidy row per expectation (see RESULT_DTYPES).
 
     A table is a DataFrame, or the path of its parquet file (then it may be read in partitions).
     Rows follow schema.PROCESSED_TABLES order, then schema.REGISTER_TABLES order, then suite order.
-    With data_docs_dir, the Data Docs site is rebuilt there from these results (built aside, then
-    swapped into place).
     """
-    return results_frame(gate_tables(tables, data_docs_dir, partition_rows))
+    return results_frame(gate_tables(tables, partition_rows))
 
 
-def gate_tables(tables: dict[str, pd.DataFrame | Path], data_docs_dir: Path | None,
-                partition_rows: int = PARTITION_ROWS) -> dict[str, TableRun]:
-    """validate_tables, keeping each table's GX result and how many partitions it was read in."""
+def gate_tables(tables: dict[str, pd.DataFrame | Path], partition_rows: int = PARTITION_ROWS) -> dict[str, TableRun]:
+    """validate_tables, keeping what the gate page shows beyond the results and how each table was read."""
     known = suites.validated_tables()
     unknown = sorted(set(tables) - set(known))
     if unknown:
         raise PipelineError(f"Không có bộ kiểm tra cho bảng: {', '.join(unknown)} "
                             "(không có trong schema.PROCESSED_TABLES hay schema.REGISTER_TABLES).")
-    runs: dict[str, TableRun] = {}
-    with utc_local_time():
-        context = new_context()
-        run_id = run_identifier()
-        # In the order GX's store lists results, which is the Data Docs index's order too.
-        for name in (n for n in known if n in tables):
-            runs[name] = _table_run(context, name, tables[name], run_id, partition_rows)
-            context.validation_results_store.set(runs[name].gx_key, runs[name].gx_result)
-        if data_docs_dir is not None:
-            build_data_docs(context, Path(data_docs_dir))
-    return runs
+    context = new_context()
+    return {name: _table_run(context, name, tables[name], partition_rows) for name in known if name in tables}
 
 
 def results_frame(runs: dict[str, TableRun]) -> pd.DataFrame:
@@ -296,27 +256,26 @@ def results_frame(runs: dict[str, TableRun]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(RESULT_DTYPES)).astype(RESULT_DTYPES)
 
 
-def _table_run(context, name: str, source: pd.DataFrame | Path, run_id: RunIdentifier, partition_rows: int) -> TableRun:
-    """Validate one table, whole or in partitions, into its results rows and one GX suite result."""
+def _table_run(context, name: str, source: pd.DataFrame | Path, partition_rows: int) -> TableRun:
+    """Validate one table, whole or in partitions, into its results rows."""
     expectations = suites.table_expectations(name)
     everything = list(range(len(expectations)))
     partition_by = schema.CONSTRAINTS[name].partition_by
     batches = []
-    if isinstance(source, Path) and partition_by and partitions.row_count(source) > partition_rows:
+    row_count = len(source) if isinstance(source, pd.DataFrame) else partitions.row_count(source)
+    if isinstance(source, Path) and partition_by and row_count > partition_rows:
         batches = partitions.plan(source, partition_by, partition_rows)
         checks = _check_partitions(context, name, source, batches, expectations)
     else:
         frame = source if isinstance(source, pd.DataFrame) else pd.read_parquet(source)
         checks = [_check_frame(context, name, frame, expectations, everything)]
-    outcomes = [_combine(expectations[i], [found[i] for found, _, _ in checks if i in found]) for i in everything]
-    _, meta, batch_id = checks[0]
-    key, result = _suite_result(name, [o.result for o in outcomes], meta, batch_id, run_id)
+    outcomes = [_combine(expectations[i], [found[i] for found in checks if i in found]) for i in everything]
     rows = [_result_row(name, expectations[i], outcomes[i]) for i in everything]
-    return TableRun(rows, key, result, partitions=len(batches))
+    return TableRun(rows, row_count, partitions=len(batches))
 
 
 def _check_partitions(context, name: str, path: Path, batches: list[partitions.Batch],
-                      expectations: list[dict]) -> list[tuple[dict[int, Outcome], dict, str]]:
+                      expectations: list[dict]) -> list[dict[int, Outcome]]:
     """Row-wise expectations on each partition, read one at a time; the others on the columns they read.
 
     A `mostly` rule may hold on a partition and fail on the table: its unexpected rows in the partitions
@@ -329,8 +288,8 @@ def _check_partitions(context, name: str, path: Path, batches: list[partitions.B
         checks.append(_check_frame(context, name, partitions.read_batch(path, batch), expectations, row_wise))
         partitions.free_memory()  # the partition just checked, before the next one is read
     unnamed = {i for i in row_wise if "mostly" in expectations[i]["kwargs"]
-               and not _combine(expectations[i], [found[i] for found, _, _ in checks]).result.success}
-    for batch, (found, _, _) in zip(batches, checks):
+               and not _combine(expectations[i], [found[i] for found in checks]).result.success}
+    for batch, found in zip(batches, checks):
         late = sorted(i for i in unnamed if found[i].result.success and found[i].result.result.get("unexpected_count"))
         if late:
             found.update(_name_failing_rows(context, name, partitions.read_batch(path, batch), expectations, late))
@@ -351,8 +310,8 @@ def is_row_wise(expectation: dict) -> bool:
 
 
 def _check_frame(context, name: str, frame: pd.DataFrame, expectations: list[dict],
-                 positions: list[int]) -> tuple[dict[int, Outcome], dict, str]:
-    """The expectations at `positions` on one frame: {position: Outcome}, GX's run meta and the batch id.
+                 positions: list[int]) -> dict[int, Outcome]:
+    """The expectations at `positions` on one frame: {position: Outcome}.
 
     First the cheapest result formats; then, for the expectations that failed, COMPLETE on the whole
     frame, whose unexpected_index_list names the failing rows (by provenance columns where the table has them).
@@ -361,18 +320,15 @@ def _check_frame(context, name: str, frame: pd.DataFrame, expectations: list[dic
     validator = _validator(context, name, frame)
     filtered = [i for i in positions if copies_rows(expectations[i], frame)]
     plain = [i for i in positions if i not in filtered]
-    results, meta = _first_pass(validator, name, expectations, plain)
+    results = _first_pass(validator, name, expectations, plain)
     if filtered:
         narrow = frame[list(dict.fromkeys(c for i in filtered for c in suites.columns_read(expectations[i])))]
-        more, narrow_meta = _first_pass(_validator(context, name, narrow), name, expectations, filtered)
-        results.update(more)
-        meta = meta or narrow_meta
+        results.update(_first_pass(_validator(context, name, narrow), name, expectations, filtered))
     outcomes = {i: _outcome(name, frame, expectations[i], results[i]) for i in positions}
     failed = [i for i in positions if not results[i].success and not _raised(results[i])]
     outcomes.update(_name_failing_rows(context, name, frame, expectations, failed))
-    batch_id = validator.active_batch_id
     _unload(context, name, frame)
-    return outcomes, meta, batch_id
+    return outcomes
 
 
 def _unload(context, name: str, frame: pd.DataFrame) -> None:
@@ -397,7 +353,7 @@ def _name_failing_rows(context, name: str, frame: pd.DataFrame, expectations: li
     complete = {"result_format": "COMPLETE"}
     if provenance_columns(name):
         complete["unexpected_index_column_names"] = provenance_columns(name)
-    results, _ = _run(_validator(context, name, frame), name, expectations, positions, complete)
+    results = _run(_validator(context, name, frame), name, expectations, positions, complete)
     _unload(context, name, frame)
     return {i: _outcome(name, frame, expectations[i], results[i]) for i in positions}
 
@@ -418,12 +374,11 @@ def copies_rows(expectation: dict, frame: pd.DataFrame) -> bool:
 
 
 def _first_pass(validator: Validator, name: str, expectations: list[dict],
-                positions: list[int]) -> tuple[dict[int, ExpectationValidationResult], dict]:
+                positions: list[int]) -> dict[int, ExpectationValidationResult]:
     """BOOLEAN_ONLY for most expectations; BASIC for `mostly` rules, whose unexpected counts the results keep."""
     counted = [i for i in positions if "mostly" in expectations[i]["kwargs"]]
-    quiet, meta = _run(validator, name, expectations, [i for i in positions if i not in counted], QUIET)
-    more, counted_meta = _run(validator, name, expectations, counted, COUNTED)
-    return quiet | more, meta or counted_meta
+    quiet = _run(validator, name, expectations, [i for i in positions if i not in counted], QUIET)
+    return quiet | _run(validator, name, expectations, counted, COUNTED)
 
 
 def _exception(result: ExpectationValidationResult) -> dict | None:
@@ -530,49 +485,10 @@ def mostly_holds(details: dict, mostly: float) -> bool:
     return (considered - details.get("unexpected_count", 0)) / considered >= mostly
 
 
-def _suite_result(name: str, results: list[ExpectationValidationResult], meta: dict, batch_id: str,
-                  run_id: RunIdentifier) -> tuple[ValidationResultIdentifier, ExpectationSuiteValidationResult]:
-    """The table's GX suite result and its store key, as ValidationDefinition.run would have stored them."""
-    passed = sum(bool(r.success) for r in results)
-    statistics = {"evaluated_expectations": len(results), "successful_expectations": passed,
-                  "unsuccessful_expectations": len(results) - passed,
-                  "success_percent": passed / len(results) * 100 if results else None}
-    result = ExpectationSuiteValidationResult(
-        success=passed == len(results), results=results, suite_name=name, statistics=statistics,
-        meta={**meta, "run_id": run_id, "validation_time": run_id.run_time}, batch_id=batch_id)
-    key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
-                                     run_id=run_id, batch_identifier=batch_id)
-    return key, result
-
-
-@contextmanager
-def utc_local_time():
-    """The process's local time zone is UTC while GX runs, then put back.
-
-    GX shows run times in the machine's local zone (RunIdentifierSchema.set_run_time_tz(None),
-    tzlocal in the Data Docs index; validation pages even label that local time "Z"), so without
-    this the Data Docs bytes depend on TZ. tzlocal's cache is left at UTC afterwards: only GX reads
-    it, and GX runs inside this block (reloading it for a TZ tzlocal cannot parse would raise).
-    """
-    import tzlocal
-
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    tzlocal.reload_localzone()
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
-
-
 # ---------------------------------------------------------------- results -> tidy rows
 
 def _result_row(name: str, expectation: dict, outcome: Outcome) -> dict:
+    """The results table's row of one expectation, and what the gate page shows beside it (page.DETAIL_COLUMNS)."""
     result = outcome.result
     details = result.result or {}
     return {
@@ -583,6 +499,11 @@ def _result_row(name: str, expectation: dict, outcome: Outcome) -> dict:
         "unexpected_count": int(details.get("unexpected_count") or 0),
         "failing_rows": "" if result.success else _describe_failure(outcome),
         "description": expectation["meta"]["description_vi"],
+        "kwargs": expectation["kwargs"],
+        "element_count": details.get("element_count"),
+        "missing_count": details.get("missing_count"),
+        "sample_rows": outcome.listed,
+        "unexpected_values": page.value_counts(details.get("unexpected_list") or []),
     }
 
 
@@ -662,66 +583,18 @@ def format_failures(results: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- Data Docs
+# ---------------------------------------------------------------- the gate page
 
-# Run-to-run noise in GX's HTML, removed for byte-identical Data Docs: cache busters, uuid4 ids, a "now" timestamp.
-_CACHE_BUSTER = re.compile(r"\?d=\d{8}T\d{6}\.\d{6}Z")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_NOW_SPAN = re.compile(r">\s*\d{8}T\d{6}\.\d{6}Z\s*<")
+def write_page(runs: dict[str, TableRun], target: Path) -> Path:
+    """The gate page of this run (pipeline/gate/page.py), written atomically: pass or fail, it shows every rule."""
+    from pipeline.registers.files import is_marked_synthetic, registers_dir
 
-
-def normalise_html(html: str) -> str:
-    """Make a Data Docs page depend only on its inputs: drop cache busters, renumber uuids, blank 'now'."""
-    html = _CACHE_BUSTER.sub("", html)
-    html = _NOW_SPAN.sub("><", html)
-    numbers: dict[str, str] = {}
-    return _UUID.sub(lambda m: numbers.setdefault(m.group(0), f"id-{len(numbers) + 1:04d}"), html)
-
-
-def build_data_docs(context, target: Path) -> None:
-    """Render the site into a sibling temp folder, then swap it in: a crash never leaves half a tree.
-
-    One page per validation result (it lists every expectation of the table with its outcome) and the
-    index; no separate suite pages, which would render every expectation a second time.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-new-", dir=target.parent))
-    try:
-        context.add_data_docs_site(
-            DOCS_SITE_NAME,
-            {
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(staging)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                "site_section_builders": {"expectations": "0", "profiling": "0"},
-            },
-        )
-        context.build_data_docs(site_names=[DOCS_SITE_NAME])
-        for page in sorted(staging.rglob("*.html")):
-            page.write_text(normalise_html(page.read_text(encoding="utf-8")), encoding="utf-8")
-        staging.chmod(0o755)
-        _swap_directory(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _remove_leftovers(target: Path) -> None:
-    """Staging/old folders of a run that was killed (SIGKILL leaves no chance to clean up): hidden, but not kept."""
-    for kind in ("new", "old"):
-        for stale in sorted(target.parent.glob(f".{target.name}-{kind}-*")):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def _swap_directory(new: Path, target: Path) -> None:
-    if not target.exists():
-        os.replace(new, target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
-    os.replace(target, old / target.name)
-    os.replace(new, target)
-    shutil.rmtree(old)
+    text = page.render(pd.DataFrame([row for run in runs.values() for row in run.rows]),
+                       {name: run.row_count for name, run in runs.items()},
+                       {name: run.partitions for name, run in runs.items()},
+                       synthetic=is_marked_synthetic(registers_dir()), gx_version=gx.__version__)
+    atomic.write_bytes(target, text.encode("utf-8"))
+    return target
 
 
 # ---------------------------------------------------------------- command
@@ -753,8 +626,8 @@ def register_table_names() -> list[str]:
     return list(schema.REGISTER_TABLES)
 
 
-def run(log: dict | None = None, partition_rows: int = PARTITION_ROWS) -> Path:
-    """`python -m pipeline validate`: the gate between build and reports; returns the results file.
+def run(log: dict | None = None, partition_rows: int = PARTITION_ROWS) -> list[Path]:
+    """`python -m pipeline validate`: the gate between build and reports; returns the results file and the page.
 
     `log` (the run log's record of the stage) gets the tables validated and the partitions of those
     read in partitions.
@@ -762,16 +635,18 @@ def run(log: dict | None = None, partition_rows: int = PARTITION_ROWS) -> Path:
     output = paths.processed_table(RESULTS_TABLE)
     # Gone before anything can fail (missing table, GX error, failed rule): a stale pass is never trusted.
     output.unlink(missing_ok=True)
+    paths.GATE_PAGE.unlink(missing_ok=True)
     names = processed_table_names()
-    runs = gate_tables({name: paths.processed_table(name) for name in names}, paths.DATA_DOCS, partition_rows)
+    runs = gate_tables({name: paths.processed_table(name) for name in names}, partition_rows)
     split = {name: run.partitions for name, run in runs.items() if run.partitions}
     if log is not None:
         log.update(validated=names, partitions=split)
     results = results_frame(runs)
-    docs_index = paths.relative(paths.DATA_DOCS / "index.html")
+    shown = paths.relative(write_page(runs, paths.GATE_PAGE))
     if not results["success"].all():
-        raise ValidationFailed(format_failures(results) + f"\nData Docs: {docs_index}")
+        raise ValidationFailed(format_failures(results) + f"\nTrang kiểm định (gate page): {shown}")
     atomic.write_parquet(results, output)
     in_parts = "".join(f"; {name} kiểm theo {n} phần (partitions)" for name, n in split.items())
-    print(f"Great Expectations: {len(results)} kỳ vọng trên {len(names)} bảng đều đạt{in_parts}. Data Docs: {docs_index}")
-    return output
+    print(f"Great Expectations: {len(results)} kỳ vọng trên {len(names)} bảng đều đạt{in_parts}. "
+          f"Trang kiểm định (gate page): {shown}")
+    return [output, paths.GATE_PAGE]

@@ -77,9 +77,9 @@ class ReportData:
         return bool(self.district_poverty["synthetic"].any()) if not self.district_poverty.empty else False
 
     @property
-    def data_docs_href(self) -> str:
-        """Relative link from the report's HTML to reports/data_docs/index.html (districts sit one level deeper)."""
-        return "../../data_docs/index.html" if self.district else "../data_docs/index.html"
+    def gate_page_href(self) -> str:
+        """Relative link from the report's HTML to the gate page reports/gate/index.html (districts sit one level deeper)."""
+        return "../../gate/index.html" if self.district else "../gate/index.html"
 
 
 # --- reading -----------------------------------------------------------------------------------

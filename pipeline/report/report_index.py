@@ -39,8 +39,8 @@ def render_page(year: int, entries: list[dict], synthetic: bool) -> str:
         lines.append(f"<tr><th scope=\"row\"><a href=\"{html.escape(entry['href'])}\">{html.escape(entry['title'])}</a></th>"
                      f"{cells}<td>{html.escape(entry['quality'])}</td></tr>")
     lines.append("</tbody></table><p class=\"legend\">Dưới mỗi số là loại số liệu; nguồn của từng số ở đầu báo cáo tương ứng. "
-                 "Kiểm định chi tiết: <a href=\"../data_docs/index.html\">Data Docs của Great "
-                 "Expectations</a>. Mã băm của mọi tệp: <a href=\"MANIFEST.sha256\">MANIFEST.sha256</a>.</p></body></html>")
+                 "Kiểm định chi tiết: <a href=\"../gate/index.html\">trang kiểm định dữ liệu (Great "
+                 "Expectations)</a>. Mã băm của mọi tệp: <a href=\"MANIFEST.sha256\">MANIFEST.sha256</a>.</p></body></html>")
     return "\n".join(lines) + "\n"
 
 

@@ -191,9 +191,9 @@ def province_quality_md(data: ReportData) -> str:
             f"[báo cáo toàn tỉnh]({PROVINCE_REPORT_LINK}), phần «Chất lượng dữ liệu». Ô dưới 10 hộ được ẩn (ghi «<10»).")
 
 
-def data_docs_md(data: ReportData) -> str:
-    """Relative link to the Great Expectations Data Docs written next to the reports."""
-    return f"Chi tiết từng kỳ vọng (expectation) và dòng lỗi: [Data Docs của Great Expectations]({data.data_docs_href})."
+def gate_page_md(data: ReportData) -> str:
+    """Relative link to the gate's page (every expectation and its outcome) written next to the reports."""
+    return f"Chi tiết từng kỳ vọng (expectation) và dòng lỗi: [trang kiểm định dữ liệu (Great Expectations)]({data.gate_page_href})."
 
 
 def gx_status_md(results: pd.DataFrame) -> str:

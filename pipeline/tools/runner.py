@@ -44,9 +44,8 @@ MAKE_ENV = {
 DEFAULT_EPOCH = "1640995200"  # the Makefile's fallback SOURCE_DATE_EPOCH (2022-01-01)
 OUTPUT_DIRS = ("data/processed", "reports")
 LOG_FILE = "reports/run_log.jsonl"  # a log with wall-clock times: never compared
-# Names the pipeline's writers give their work in progress (atomic.temporary_beside: .<name>.<random>.tmp;
-# validate.build_data_docs: .data_docs-new-<random>/ and .data_docs-old-<random>/).
-PARTIAL_PATTERNS = (".*.tmp", ".*-new-*", ".*-old-*")
+# Names the pipeline's writers give their work in progress (atomic.temporary_beside: .<name>.<random>.tmp).
+PARTIAL_PATTERNS = (".*.tmp",)
 STAGE_TIMEOUT_S = 600
 
 
