@@ -87,6 +87,8 @@ def test_arguments_are_readable(results):
     assert "thuộc tập (value set): {sai (false)}<br>đạt khi ít nhất 99 % số dòng đạt (mostly 0,99)" in html
     assert ("chỉ xét dòng (row condition): (has_anomaly = sai (false) và (and) review_year ∈ {2022, 2023})") in html
     assert "3 / 1.200 dòng không đạt (0,25 %)" in html  # a `mostly` rule that held, with its count
+    tiny = results.assign(element_count=[None, 40, None, None, 800_000, None], unexpected_count=[0, 14, 0, 0, 1, 0])
+    assert "1 / 800.000 dòng không đạt (&lt; 0,01 %)" in render(tiny)  # one row in 800 000 is not "0,00 %"
     assert page.arguments_text({"column": "x", "min_value": 1, "max_value": 30.0, "strict_max": True,
                                 "value_set": ["a", ""]}) == ["khoảng (range): 1 ≤ giá trị < 30",
                                                              "thuộc tập (value set): {a, (rỗng)}"]

@@ -253,7 +253,7 @@ def _table_section(name: str, part: pd.DataFrame, rows: int | None, parts: int) 
         out.append(f'<tr id="{_anchor(name, number)}"{"" if passed else FAILED_ROW}>'
                    f'<th scope="row">{number}</th><td>{_status(passed)}</td><td><code>{_breakable(row["expectation_type"])}</code></td>'
                    f'<td>{_e(str(row["column"]).replace(",", ", "))}</td><td>{arguments}</td><td>{_e(row["description"])}</td>'
-                   f"<td>{_counts(row)}</td></tr>")
+                   f"<td>{_e(_counts(row))}</td></tr>")
         if not passed:
             out.append(f'<tr class="failed"><td></td><td colspan="6">{_failure(row)}</td></tr>')
     return out + ["</tbody>", "</table>"]
@@ -266,7 +266,7 @@ def _counts(row: pd.Series) -> str:
     if elements is None:
         return f"{_n(unexpected)} dòng không đạt" if unexpected else "—"
     considered = elements - missing
-    share = f" ({_percent(unexpected / considered * 100)} %)" if considered else ""
+    share = f" ({_share(unexpected, considered)} %)" if considered else ""
     text = f"{_n(unexpected)} / {_n(considered)} dòng không đạt{share}"
     return text + (f"; {_n(missing)} dòng trống, không xét (missing)" if missing else "")
 
@@ -286,6 +286,12 @@ def _failure(row: pd.Series) -> str:
         listed = "; ".join(f"{_e(value)} × {_n(count)}" for value, count in values)
         out.append(f"<p><b>Giá trị không đạt thường gặp nhất (most frequent failing values):</b> {listed}</p>")
     return "".join(out)
+
+
+def _share(part: int, whole: int) -> str:
+    """part of whole in %, two decimals at most; a share too small to show as 0,01 is '< 0,01', never a false 0."""
+    percent = part / whole * 100
+    return "< 0,01" if 0 < percent < 0.005 else _percent(round(percent, 2))
 
 
 def _count(value) -> int | None:
