@@ -159,7 +159,7 @@ def test_the_scanner_reports_each_leak_with_its_file_and_line(tmp_path):
 def test_the_scanner_ignores_generic_examples_urls_and_relative_paths(tmp_path):
     clean = tmp_path / "clean.md"
     clean.write_text("\n".join([
-        "the copy is data/raw/ke_hoach.txt; Data Docs at ../data_docs/index.html",
+        "the copy is data/raw/ke_hoach.txt; the gate page at ../gate/index.html",
         "https://example.com/work/item and https://host/tmp/file are web pages",
         "xl/worksheets/sheet1.xml, /workbook.xml, /worksheets/sheet2.xml",
         "a home such as /home/user/project or /Users/<you>/project; a run in /tmp/<run>/ or /tmp/...",
