@@ -69,10 +69,10 @@ def test_every_2022_report_is_a_small_vietnamese_page_with_alt_text_scoped_heade
         assert len(html.encode("utf-8")) < HTML_BUDGET_BYTES, page.name
         assert "@media print" in html and "@page" in html and "<script" not in html
         images = re.findall(r"<img [^>]*>", html)
-        assert len(images) >= 4 and all(re.search(r' alt="Biểu đồ [^"]{20,}"', image) for image in images), page.name
+        assert len(images) >= 2 and all(re.search(r' alt="Biểu đồ [^"]{20,}"', image) for image in images), page.name
         headers = re.findall(r"<th\b[^>]*>", html)
         assert headers and all(header.startswith('<th scope="col"') for header in headers), page.name
-        assert html.count("<table ") == html.count('<div class="table-wrap"') >= 10
+        assert html.count("<table ") == html.count('<div class="table-wrap"') >= 8
 
 
 def test_2021_report_shows_the_2021_results(project):
