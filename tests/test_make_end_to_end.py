@@ -58,7 +58,7 @@ def test_a_changed_raw_byte_rebuilds_the_chain_up_to_a_2024_district_report(proj
     assert ">>> data: household registers" not in changed.stdout, output(changed)
     assert not (project_copy / "reports" / "2024" / "annual_report.html").exists()
     html = (project_copy / "reports" / "2024" / "districts" / "huyen-binh-gia.html").read_text(encoding="utf-8")
-    assert "Nghèo đa chiều theo huyện" in html and "SỐ LIỆU TỔNG HỢP (SYNTHETIC)" in html
+    assert "Số liệu của Huyện Bình Gia" in html and "SỐ LIỆU TỔNG HỢP (SYNTHETIC)" in html
 
 
 def test_unknown_year_lists_the_valid_ones(project_copy):

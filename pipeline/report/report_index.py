@@ -6,7 +6,7 @@ import html
 from pipeline import atomic, paths
 from pipeline.report import report_data, summary
 
-STYLE = """body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:1000px;margin:2em auto;color:#222}
+STYLE = """body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:1200px;margin:2em auto;color:#222}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:6px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}tbody th{background:none;font-weight:normal}small.status{color:#666}.flag{color:#a40000}.note{background:#fff4d6;padding:8px 12px;border-left:4px solid #e0a800}"""
 

@@ -15,6 +15,7 @@ import pandas as pd
 from pipeline import schema
 from pipeline.report import district_tables, report_data, tables, workbook
 from pipeline.report.report_data import PROVINCE_CODE, ReportData
+from pipeline.vn import format_vn_number
 
 # What kind of number a figure is (official, plan, estimate, computed, projection, synthetic): the workbook's
 # vocabulary, so a figure is labelled the same at the top of a report, in the index and in the XLSX.
@@ -82,7 +83,8 @@ def _register_figures(data: ReportData) -> list[Headline]:
                  status, source),
         Headline("near_poor", f"Hộ cận nghèo ({_scope_name(data)})",
                  f"{count(row['near_poor_hh'])} hộ; {share(row['near_poor_rate_pct'], row['near_poor_hh'])} %", status, source),
-        Headline("m0", "Chỉ số nghèo đa chiều M0 = H × A (Alkire–Foster)", tables.number(row["af_m0"], 3), status, source),
+        Headline("m0", "Chỉ số nghèo đa chiều M0 = H × A (Alkire–Foster)", format_vn_number(row["af_m0"], 3), status,
+                 source),
     ]
     fall = _poor_fall(data, rows)
     if fall is not None:
