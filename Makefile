@@ -54,7 +54,7 @@ BUILT := $(OUT)/processed.sha256
 VALIDATED := $(OUT)/validated.sha256
 REPORT_DONE := reports/$(YEAR)/.report-$(if $(DISTRICT),district-$(DISTRICT),province).done
 
-.PHONY: help setup data validate report reports verify sample-data bench test clean distclean lock lab
+.PHONY: help setup data validate report reports pdf verify sample-data bench test clean distclean lock lab
 
 ## help: list the targets (default)
 help:
@@ -132,6 +132,20 @@ reports/$(YEAR)/.reports-all.done: $(REPORT_INPUTS) | $(VENV)/.installed
 $(REPORT_DONE): $(REPORT_INPUTS) | $(VENV)/.installed
 	@echo ">>> report: year $(YEAR)$(if $(DISTRICT), district $(DISTRICT))"
 	$(PY) -m pipeline render --year '$(YEAR)' --district '$(DISTRICT)'
+	touch $@
+
+## pdf: an A4 PDF beside every report of the year (not the index), printed by Debian's Chromium; renders the reports first, e.g. make pdf YEAR=2022
+ifeq ($(strip $(YEAR)),)
+pdf: $(VALIDATED)
+	@$(PY) -m pipeline check-params --year ""
+else
+pdf: reports/$(YEAR)/.pdf.done
+endif
+
+# Printed again whenever the year's reports were rendered again (their stamp is newer).
+reports/$(YEAR)/.pdf.done: reports/$(YEAR)/.reports-all.done | $(VENV)/.installed
+	@echo ">>> pdf: year $(YEAR), every report to A4 PDF (headless Chromium, one browser)"
+	$(PY) -m pipeline pdf --year '$(YEAR)'
 	touch $@
 
 ## sample-data: SYNTHETIC household registers 2021–2024 (44 CSV, ≈130 MB, ≈3 s) in data/raw/registers

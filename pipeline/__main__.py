@@ -1,4 +1,4 @@
-"""Command line: python -m pipeline <build|registers|validate|render|render-all|check-params|dictionary|expectations>.
+"""Command line: python -m pipeline <build|registers|validate|render|render-all|pdf|check-params|dictionary|expectations>.
 
 Make calls these. Each command is one stage of the run log (reports/run_log.jsonl); on a
 PipelineError it prints one readable paragraph (no traceback) and exits non-zero.
@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     render_all = sub.add_parser("render-all", help="the province report and every district report of a year, and the index")
     render_all.add_argument("--year", required=True)
     render_all.add_argument("--jobs", type=int, default=2)
+    pdf = sub.add_parser("pdf", help="an A4 PDF beside every report of a year, printed by Debian's headless Chromium")
+    pdf.add_argument("--year", required=True)
     check = sub.add_parser("check-params", help="check YEAR/DISTRICT against the processed data")
     check.add_argument("--year", required=True)
     check.add_argument("--district", default="")
@@ -69,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
                                                                                    "notebooks/annual_report.ipynb")]
                 record["outputs"] = [runlog.file_record(p) for p in render.run_all(args.year, args.jobs)]
+        elif args.command == "pdf":
+            from pipeline.report import pdf
+
+            with runlog.stage("pdf", {"year": args.year}) as record:
+                record["outputs"] = [runlog.file_record(p) for p in pdf.run(args.year, record)]
         elif args.command == "check-params":
             from pipeline.report import report_data
 

@@ -5,8 +5,12 @@
   and figure (read off the executed notebook).
 - reports/<year>/MANIFEST.sha256: `sha256sum -c` format, paths from the project root: every input
   (raw data, lock, code, suites, notebook), every processed table, the gate page and every file of
-  the year's folder. `make verify` rebuilds from raw data and compares against it.
-Nothing here reads the clock; the same inputs give the same bytes.
+  the year's folder but its PDFs. `make verify` rebuilds from raw data and compares against it.
+- reports/<year>/MANIFEST.pdf.sha256: the PDF copies `make pdf` printed (pipeline.report.pdf), same format,
+  a separate file because they are outside the byte-identical promise (Chromium stamps the creation time, and
+  its version changes the bytes): `sha256sum -c` on it checks that a PDF is the one printed, and neither a
+  re-print nor its absence touches MANIFEST.sha256 or `make verify`.
+Nothing here reads the clock; the same inputs give the same bytes (the PDFs aside).
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from pathlib import Path
 from pipeline import atomic, paths
 
 MANIFEST_NAME = "MANIFEST.sha256"
+PDF_MANIFEST_NAME = "MANIFEST.pdf.sha256"
+DERIVED_SUFFIX = ".pdf"  # printed copies of a report: listed in PDF_MANIFEST_NAME, not in MANIFEST_NAME
 RECORD_SUFFIX = ".run.json"
 INPUT_PATTERNS = ("data/raw/*.csv", "data/raw/*.xlsx", "data/raw/*.txt", "requirements.lock", "pipeline/*.py", "pipeline/*/*.py",
                   "expectations/*.json", "notebooks/*.ipynb")
@@ -85,12 +91,18 @@ def write_run_record(stem: Path, inputs: dict, notebook, outputs: list[Path]) ->
 
 
 def manifest_lines(year: int, root: Path | None = None) -> list[str]:
-    """`<sha256>  <path>` for inputs, processed tables, the gate page and the year's report folder."""
+    """`<sha256>  <path>` for inputs, processed tables, the gate page and the year's report folder (PDFs aside)."""
     root = root or paths.ROOT
     folder = root / "reports" / str(year)
     files = project_files(INPUT_PATTERNS + OUTPUT_PATTERNS, root)
-    files += [p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST_NAME and not _hidden(p, root)]
+    files += [p for p in sorted(folder.rglob("*")) if p.is_file() and not _hidden(p, root) and not derived(p)
+              and p.name not in (MANIFEST_NAME, PDF_MANIFEST_NAME)]
     return [f"{sha256(p)}  {p.relative_to(root).as_posix()}" for p in files]
+
+
+def derived(path: Path) -> bool:
+    """A printed copy (PDF): not reproducible byte for byte, so outside MANIFEST.sha256 and `make verify`."""
+    return path.suffix == DERIVED_SUFFIX
 
 
 def write_manifest(year: int) -> Path:
@@ -99,10 +111,24 @@ def write_manifest(year: int) -> Path:
     return path
 
 
+def write_pdf_manifest(year: int, pdfs: list[Path], browser: str) -> Path:
+    """MANIFEST.pdf.sha256: the year's PDF copies, after comment lines (which `sha256sum -c` skips) saying what they are."""
+    header = [f"# Bản PDF in từ báo cáo HTML bằng {browser}: bản sao dẫn xuất, không hứa giống hệt từng byte khi in lại.",
+              f"# PDF copies of the HTML reports, printed by {browser} (`make pdf`): derived, NOT byte-identical when",
+              f"# printed again (creation time, browser version), so outside {MANIFEST_NAME} and `make verify`.",
+              f"# `sha256sum -c` on this file checks that each PDF is the one printed."]
+    lines = [f"{sha256(p)}  {paths.relative(p)}" for p in sorted(pdfs)]
+    path = paths.report_dir(year) / PDF_MANIFEST_NAME
+    atomic.write_bytes(path, ("\n".join(header + lines) + "\n").encode("utf-8"))
+    return path
+
+
 def read_manifest(path: Path) -> dict[str, str]:
-    """path -> sha256 from a MANIFEST.sha256."""
+    """path -> sha256 from a MANIFEST.sha256 (or MANIFEST.pdf.sha256); comment lines skipped, as sha256sum does."""
     entries = {}
     for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            continue
         digest, _, name = line.partition("  ")
         entries[name] = digest
     return entries
