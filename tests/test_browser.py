@@ -14,7 +14,6 @@ When they are missing the tests fail, saying how to install them.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,19 +22,14 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 
-from pipeline import paths, schema
+from pipeline import schema
+from pipeline.errors import PipelineError
+from pipeline.report import pdf
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's `chromium`
-CHROMEDRIVER = Path("/usr/bin/chromedriver")  # Debian's `chromium-driver`, the same version
-APT_PACKAGES = paths.ROOT / ".ci" / "apt-packages"
-# Headless as root with nothing the browser would fetch for itself; the host resolver finds no host and no
-# proxy is used, so a request for the network fails at once (and is reported) instead of waiting for a timeout.
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,1024")
+# The browser, driver, apt hint and base flags are make pdf's (pipeline/report/pdf.py). The host resolver finds
+# no host and no proxy is used, so a request for the network fails at once (and is reported) instead of waiting.
+FLAGS = (*pdf.FLAGS, "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,1024")
 LOCAL_SCHEMES = ("file", "data", "blob", "about")
 SETTLE_SECONDS = 5.0  # how long the requests a page started may take to end after its load event
 YEAR = 2022
@@ -67,37 +61,12 @@ class Visit:
     links: tuple[str, ...]
 
 
-def install_hint() -> str:
-    """The apt command for the packages the project lists, for the failure message of a machine without them."""
-    names = [line.split("#")[0].strip() for line in APT_PACKAGES.read_text(encoding="utf-8").splitlines()]
-    packages = " ".join(name for name in names if name)
-    return (f"install the Debian packages listed in {APT_PACKAGES.relative_to(paths.ROOT)}: "
-            f"`sudo apt-get install --no-install-recommends {packages}` (or run .ci/apt-install)")
-
-
-def missing_browser(*programs: Path) -> str:
-    """Why the browser cannot be started here ('' when every program is there): the tests fail, never skip."""
-    missing = [str(program) for program in programs if not os.access(program, os.X_OK)]
-    if not missing:
-        return ""
-    return f"the real-browser tests need Debian's Chromium and chromedriver; not found: {', '.join(missing)}; {install_hint()}"
-
-
 def start_browser(workdir: Path) -> webdriver.Chrome:
     """Headless Chromium with a fresh empty profile in `workdir`, logging network events and the console."""
-    if why := missing_browser(CHROMIUM, CHROMEDRIVER):
-        pytest.fail(why, pytrace=False)
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*FLAGS, f"--user-data-dir={workdir / 'profile'}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    log = workdir / "chromedriver.log"
     try:
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER), log_output=str(log)), options=options)
-    except WebDriverException as error:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:] if log.exists() else ""
-        pytest.fail(f"Chromium did not start through {CHROMEDRIVER}: {error.msg}\n{tail}", pytrace=False)
+        driver = pdf.start_browser(workdir, FLAGS, ("performance", "browser"))
+    except PipelineError as error:
+        pytest.fail(f"the real-browser tests cannot start the browser: {error}", pytrace=False)
     driver.set_page_load_timeout(30)
     driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})  # each page loads all it needs
     driver.get("about:blank")
@@ -203,7 +172,7 @@ def report_problems(visits: dict[Path, Visit], root: Path) -> str:
 # ---------------------------------------------------------------- fast: a machine without the browser
 
 def test_a_machine_without_chromium_fails_with_the_apt_command(tmp_path):
-    why = missing_browser(tmp_path / "chromium", tmp_path / "chromedriver")
+    why = pdf.missing_browser(tmp_path / "chromium", tmp_path / "chromedriver")
     assert str(tmp_path / "chromium") in why and str(tmp_path / "chromedriver") in why
     assert ".ci/apt-packages" in why and "apt-get install --no-install-recommends chromium chromium-driver" in why
 

@@ -122,7 +122,7 @@ def run(year: object, record: dict | None = None) -> list[Path]:
         from pipeline import runlog
 
         record["inputs"] = [runlog.file_record(page) for page in pages]
-    with tempfile.TemporaryDirectory(prefix="langson-pdf-") as workdir, _no_selenium_manager(Path(workdir)):
+    with tempfile.TemporaryDirectory(prefix="langson-pdf-") as workdir, no_selenium_manager(Path(workdir)):
         driver = start_browser(Path(workdir))
         try:
             browser = f"Chromium {driver.capabilities.get('browserVersion', '?')}"
@@ -143,7 +143,7 @@ def run(year: object, record: dict | None = None) -> list[Path]:
 
 
 @contextmanager
-def _no_selenium_manager(workdir: Path):
+def no_selenium_manager(workdir: Path):
     """While the browser lives, Selenium Manager (which downloads browsers) cannot run: offline, and no binary."""
     values = {"SE_OFFLINE": "true", "SE_MANAGER_PATH": str(workdir / "no-selenium-manager")}
     saved = {name: os.environ.get(name) for name in values}
