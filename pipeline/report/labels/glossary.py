@@ -1,0 +1,33 @@
+"""The programme's terms as Vietnamese documents write them, with an English gloss: the English reports'
+glossary section (the Vietnamese reports need none)."""
+
+TERMS = (
+    ("Chương trình MTQG giảm nghèo bền vững", "National Target Programme for Sustainable Poverty Reduction (NTP-SPR)"),
+    ("MTQG (mục tiêu quốc gia)", "national target (programme)"),
+    ("hộ nghèo", "poor household"),
+    ("hộ cận nghèo", "near-poor household"),
+    ("thoát nghèo", "escaping poverty (a household leaving the poor list)"),
+    ("tái nghèo", "falling back into poverty"),
+    ("chuẩn nghèo", "poverty standard (poverty line and deprivation thresholds)"),
+    ("chuẩn nghèo đa chiều", "multidimensional poverty standard"),
+    ("rà soát hộ nghèo, hộ cận nghèo", "annual review (census) of poor and near-poor households"),
+    ("sổ rà soát", "review register (household list of the annual review)"),
+    ("huyện nghèo", "poor district (on the government's list for a programme period)"),
+    ("xã đặc biệt khó khăn", "extremely disadvantaged commune"),
+    ("vốn đầu tư phát triển (ĐTPT)", "development investment capital (ĐTPT)"),
+    ("vốn sự nghiệp", "recurrent funds (current expenditure)"),
+    ("ngân sách trung ương (NS trung ương)", "central government budget"),
+    ("ngân sách địa phương (NS địa phương)", "local (provincial) budget"),
+    ("huy động khác", "other mobilised funds"),
+    ("triệu đồng", "million Vietnamese dong (VND million)"),
+    ("dự án, tiểu dự án (DA, TDA)", "project, sub-project of the programme"),
+    ("tín dụng ưu đãi", "preferential credit (Vietnam Bank for Social Policies)"),
+    ("UBND tỉnh", "Provincial People's Committee"),
+    ("Kế hoạch (KH)", "Plan (a provincial implementation plan)"),
+    ("Quyết định (QĐ)", "Decision"),
+    ("Nghị định (NĐ)", "Decree"),
+    ("Nghị quyết (NQ)", "Resolution"),
+    ("QĐ 59/2015/QĐ-TTg", "Prime Minister's Decision 59/2015 on the multidimensional poverty standard 2016–2020"),
+    ("NĐ 07/2021/NĐ-CP", "Government Decree 07/2021 on the multidimensional poverty standard 2022–2025"),
+    ("chỉ số nghèo đa chiều M0 = H × A", "adjusted headcount ratio M0 = H × A (Alkire–Foster method)"),
+)
