@@ -3,6 +3,7 @@ import pytest
 
 from pipeline import schema
 from pipeline.report import district_tables, report_data, report_index, summary, tables, workbook
+from pipeline.report import edition as editions
 from pipeline.report.edition import VI
 from tests.test_report_data import SERIES, TARGETS, poverty_row, processed, with_registers, write_table  # noqa: F401
 
@@ -121,7 +122,17 @@ def test_the_index_shows_each_reports_headline_figures(reviews):
     for entry in entries:
         assert entry["figures"]["poor"].value in page
     assert page.count('<th scope="row">') == 3 and "synthetic" in page
-    assert summary.headline_columns(VI)["budget"] in page
+    assert summary.headline_columns(VI)["budget"] in page and "index.en.html" not in page
+
+
+def test_the_english_index_links_english_reports_and_the_vietnamese_index(reviews):
+    english = editions.EDITIONS["en"]
+    entries = [report_index.entry(report_data.load(2022, code, reviews, edition="en")) for code in (None, "181")]
+    page = report_index.render_page(2022, entries, synthetic=True, ed=english, other="index.html")
+    assert page.startswith('<!DOCTYPE html><html lang="en">') and '<a href="index.html">' in page
+    assert 'href="annual_report.en.html"' in page and 'href="districts/huyen-binh-gia.en.html"' in page
+    assert summary.headline_columns(english)["budget"] in page and "Data quality: " not in page
+    assert report_index.index_name(english) == "index.en.html"
 
 
 def test_headline_table_names_status_and_source_of_every_figure(reviews):

@@ -41,7 +41,7 @@ LABELS = {
     "value_kind.not_official": "{label} – not an official figure",
     "mark.computed": "(computed)",
     "plan_document": ("{plan} [Plan of the Lạng Sơn Provincial People's Committee implementing the National Target "
-                      "Programme for Sustainable Poverty Reduction in 2022]"),
+                      "Programme for Sustainable Poverty Reduction]"),
     "province": "Lạng Sơn province",
     "whole_province": "Whole province",
     "yes": "Yes",
