@@ -35,7 +35,8 @@ def test_every_schema_code_has_a_label_in_both_editions():
 
     groups = {"funding": schema.FUNDING_SOURCE_LABELS, "capital": schema.CAPITAL_TYPE_LABELS,
               "standard": schema.STANDARD_LABELS, "indicator": schema.INDICATOR_LABELS,
-              "value_kind": schema.VALUE_KIND_LABELS, "qualifier": schema.QUALIFIER_LABELS, "audit_rule": schema.AUDIT_RULES}
+              "value_kind": schema.VALUE_KIND_LABELS, "qualifier": schema.QUALIFIER_LABELS, "audit_rule": schema.AUDIT_RULES,
+              "deprivation": schema.REGISTER_INDICATORS}
     for prefix, codes in groups.items():
         for code, label in codes.items():
             assert VI.t(f"{prefix}.{code}") == label  # the Vietnamese label is the data dictionary's

@@ -82,7 +82,8 @@ def deprivation_table(data: ReportData) -> pd.DataFrame:
         return pd.DataFrame()
     return pd.DataFrame({
         ed.t("col.deprivation_code"): own["indicator"].str.upper(),
-        ed.t("col.deprivation_name"): own["indicator_name"],
+        ed.t("col.deprivation_name"): [ed.t(f"deprivation.{i}") if f"deprivation.{i}" in ed.labels else name
+                                       for i, name in zip(own["indicator"], own["indicator_name"])],
         ed.t("col.deprived_hh"): own["deprived_hh"].map(lambda v: count(v, ed)),
         ed.t("col.deprived_pct"): [rate_of(r, n, ed) for r, n in zip(own["deprived_pct"], own["deprived_hh"])],
         ed.t("col.censored_pct"): [rate_of(r, n, ed) for r, n in zip(own["censored_pct"], own["censored_hh"])],

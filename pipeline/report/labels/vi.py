@@ -17,6 +17,7 @@ LABELS = {
     **{f"value_kind.{code}": label for code, label in schema.VALUE_KIND_LABELS.items()},
     **{f"qualifier.{code}": label for code, label in schema.QUALIFIER_LABELS.items()},
     **{f"audit_rule.{code}": label for code, label in schema.AUDIT_RULES.items()},
+    **{f"deprivation.{code}": label for code, label in schema.REGISTER_INDICATORS.items()},
     "value_kind.not_official": "{label} – không phải số chính thức",
     "mark.computed": "(tính)",
     "plan_document": "{plan}",
