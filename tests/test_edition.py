@@ -12,7 +12,8 @@ from pipeline.errors import PipelineError
 from pipeline.report import edition as editions
 from pipeline.report import tables, workbook
 from pipeline.report.edition import format_en_number, parse_formatted_en_number
-from pipeline.report.labels import en, vi
+from pipeline.report import labels_en as en
+from pipeline.report import labels_vi as vi
 from pipeline.vn import VietnameseNumberError, format_vn_number
 
 EN, VI = editions.EDITIONS["en"], editions.EDITIONS["vi"]

@@ -17,7 +17,9 @@ import openpyxl
 import pytest
 
 from pipeline.report import edition as editions
-from pipeline.report.labels import en, glossary, vi
+from pipeline.report import glossary
+from pipeline.report import labels_en as en
+from pipeline.report import labels_vi as vi
 from tests import e2e
 
 pytestmark = pytest.mark.e2e

@@ -20,7 +20,6 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from pipeline import schema
 from pipeline.report import report_data, tables
 from pipeline.report.edition import VI, Edition
 from pipeline.report.tables import number, rate

@@ -1,7 +1,7 @@
 """Report editions: the Vietnamese report (vi, the default) and its English translation (en).
 
 An Edition carries everything that differs between the two: the label catalogue
-(pipeline/report/labels/<code>.py, the same keys in both), the number format (vi 1.234,5; en 1,234.5),
+(pipeline/report/labels_<code>.py, the same keys in both: tests/test_edition.py checks it), the number format (vi 1.234,5; en 1,234.5),
 the HTML lang and the file-name suffix. It is passed explicitly (ReportData.edition, or an `ed` argument):
 no module keeps a current edition, so forked workers rendering different editions cannot mix them.
 """
@@ -13,7 +13,8 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from pipeline.errors import PipelineError
-from pipeline.report.labels import en, vi
+from pipeline.report import labels_en as en
+from pipeline.report import labels_vi as vi
 from pipeline.vn import VietnameseNumberError, format_vn_number, parse_formatted_vn_number
 
 DEFAULT = "vi"

@@ -3,7 +3,7 @@
 Every function takes frames from pipeline.report.report_data and returns a new DataFrame of strings (or a
 Markdown string), so the HTML report and the XLSX workbook show the very same cells (pipeline.report.workbook
 turns each cell back into the number it shows). Labels come from the edition's catalogue
-(pipeline.report.labels, `ed`; Vietnamese by default), numbers from its formatter (vi 1.234,5; en 1,234.5).
+(pipeline/report/labels_vi.py, labels_en.py: `ed`; Vietnamese by default), numbers from its formatter (vi 1.234,5; en 1,234.5).
 Units are in the headers ("(triệu đồng)") or, where rows differ, in an "Đơn vị" column. Non-official values
 (derived, target, estimate) always carry their kind in words.
 """
@@ -23,7 +23,7 @@ import pandas as pd
 from pipeline import schema, sources
 from pipeline.report import report_data
 from pipeline.report.edition import VI, Edition
-from pipeline.report.labels import glossary
+from pipeline.report import glossary
 from pipeline.report.report_data import ReportData
 from pipeline.vn import nfc
 
@@ -550,7 +550,7 @@ def provenance_table(data: ReportData, code_commit: str, environ: dict | None = 
 
 
 def glossary_table(ed: Edition) -> pd.DataFrame:
-    """The programme's terms as Vietnamese documents write them, with their English gloss (pipeline/report/labels/glossary.py)."""
+    """The programme's terms as Vietnamese documents write them, with their English gloss (pipeline/report/glossary.py)."""
     return pd.DataFrame(glossary.TERMS, columns=[ed.t("col.term_vi"), ed.t("col.term_gloss")])
 
 

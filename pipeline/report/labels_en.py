@@ -1,4 +1,4 @@
-"""English labels of the reports (EDITION=en), for donors and national reviewers: same keys as vi.py.
+"""English labels of the reports (EDITION=en), for donors and national reviewers: same keys as labels_vi.py.
 
 Official document names stay in Vietnamese, as cited, with an English gloss; text read from the documents
 and the data (budget line labels, policy areas, units, district names) is printed as it is.
@@ -403,7 +403,7 @@ LABELS.update({
     "sheet.raw-inputs.source": "data/raw (files and sources: data/raw/README.md)",
     "sheet.glossary.name": "Glossary",
     "sheet.glossary.what": "The programme's Vietnamese terms and their English meaning",
-    "sheet.glossary.source": "pipeline/report/labels/glossary.py",
+    "sheet.glossary.source": "pipeline/report/glossary.py",
 })
 LABELS.update({
     # the year's index page (HTML fragments where they hold markup)

@@ -1,6 +1,6 @@
 """Vietnamese labels of the reports (the default edition): the text the reports have always printed.
 
-Same keys as en.py. Labels of codes the data dictionary names (funding sources, capital types, standards,
+Same keys as labels_en.py. Labels of codes the data dictionary names (funding sources, capital types, standards,
 indicators, value kinds, qualifiers, audit rules) are taken from pipeline/schema.py, their one source.
 """
 from pipeline import schema
@@ -364,7 +364,7 @@ LABELS.update({
     "sheet.raw-inputs.source": "data/raw (danh mục tệp và nguồn: data/raw/README.md)",
     "sheet.glossary.name": "Thuật ngữ",
     "sheet.glossary.what": "Thuật ngữ của chương trình và nghĩa tiếng Anh",
-    "sheet.glossary.source": "pipeline/report/labels/glossary.py",
+    "sheet.glossary.source": "pipeline/report/glossary.py",
 })
 LABELS.update({
     # the year's index page (HTML fragments where they hold markup)
