@@ -86,6 +86,7 @@ def test_english_cells_become_the_numbers_they_show():
     assert workbook.cell_value("7.88", True, EN) == (0.0788, "0.00%", "rate")
     assert workbook.cell_value("265,293 (computed)", False, EN) == (265293, '#,##0" (computed)"', "computed")
     assert workbook.cell_value("over 35,000", False, EN) == ("over 35,000", None, "qualified")
+    assert workbook.cell_value("at least 3", False, EN) == ("at least 3", None, "qualified")
     assert workbook.cell_value("<10", False, EN) == ("<10", None, "suppressed")
     assert workbook.cell_value("1.234,5", False, EN)[2] == "text"  # a Vietnamese number is not read as English
     for text, rate in (("1.234,5", False), ("7,88", True), ("265.293 (tính)", False)):  # the Vietnamese cells: same numbers
@@ -94,7 +95,7 @@ def test_english_cells_become_the_numbers_they_show():
 
 
 def test_english_number_cells_are_right_aligned_and_vietnamese_ones_are_not_mistaken_for_them():
-    numeric = pd.Series(["over 35,000", "1,234.5 %", "265,293 (computed)", "–", "<10", "from 3"])
+    numeric = pd.Series(["over 35,000", "1,234.5 %", "265,293 (computed)", "–", "<10", "at least 3"])
     assert tables._numeric_column(numeric, EN) and not tables._numeric_column(numeric, VI)
     assert not tables._numeric_column(pd.Series(["1.234,5"]), EN)
 

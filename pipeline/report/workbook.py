@@ -252,12 +252,14 @@ def _text_kind(text: str, ed: Edition = VI) -> str:
     """Why a cell that is not a plain number stays text: suppressed, qualified ("trên 35.000") or plain text."""
     if text == SUPPRESSED:
         return "suppressed"
-    word, _, rest = text.partition(" ")
-    try:
-        ed.parse_number(rest)
-    except VietnameseNumberError:
-        return "text"
-    return "qualified" if word in _qualifiers(ed) else "text"
+    for word in _qualifiers(ed):  # "trên 35.000", "at least 3"
+        if text.startswith(f"{word} "):
+            try:
+                ed.parse_number(text[len(word) + 1:])
+            except VietnameseNumberError:
+                return "text"
+            return "qualified"
+    return "text"
 
 
 def _text(value: object) -> str:
