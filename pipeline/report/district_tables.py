@@ -99,7 +99,7 @@ def target_md(data: ReportData) -> str:
     whom = ed.t("target.poor_districts") if data.district is not None and data.district.poor_2021_2025 else ed.t("target.province")
     where = ed.t("target.where", link=tables.province_report_link(ed)) if data.district else ""
     return ed.t("md.target", whom=whom, indicator=target["indicator"], value=tables.qualified(target["value"], target["qualifier"], ed),
-                unit=target["unit"], plan=tables.plan_document(ed), section=target["section"], where=where)
+                unit=tables.unit(target["unit"], ed), plan=tables.plan_document(ed), section=target["section"], where=where)
 
 
 def progress_table(data: ReportData) -> pd.DataFrame:

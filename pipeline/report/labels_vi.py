@@ -6,6 +6,10 @@ indicators, value kinds, qualifiers, audit rules) are taken from pipeline/schema
 from pipeline import schema
 
 _MONEY = "(triệu đồng)"
+# Units the documents write (unit columns of data/raw): the English edition translates them, the Vietnamese prints them.
+UNITS = ("%", "hộ", "người", "triệu đồng", "điểm %", "điểm %/năm", "% số huyện nghèo", "huyện", "nhà", "thẻ", "học sinh",
+         "lượt học sinh", "giáo viên", "cán bộ", "lượt", "công trình", "mô hình", "phòng", "xưởng", "nghề", "cơ sở",
+         "hệ thống", "bộ", "biển", "sàn", "hội nghị, tin bài, phóng sự")
 _READING = ("Cách đọc: tiền tính bằng **triệu đồng**; số viết theo cách Việt Nam (dấu chấm phân cách hàng nghìn, "
             "dấu phẩy thập phân).")
 
@@ -18,6 +22,7 @@ LABELS = {
     **{f"qualifier.{code}": label for code, label in schema.QUALIFIER_LABELS.items()},
     **{f"audit_rule.{code}": label for code, label in schema.AUDIT_RULES.items()},
     **{f"deprivation.{code}": label for code, label in schema.REGISTER_INDICATORS.items()},
+    **{f"unit.{unit}": unit for unit in UNITS},
     "value_kind.not_official": "{label} – không phải số chính thức",
     "mark.computed": "(tính)",
     "plan_document": "{plan}",

@@ -121,6 +121,12 @@ def indicator(code: object, ed: Edition = VI) -> object:
     return ed.t(f"indicator.{code}") if code in schema.INDICATOR_LABELS else code
 
 
+def unit(value: object, ed: Edition = VI) -> str:
+    """A unit as the documents write it ("hộ"), in the edition's words ("households"); an unknown one as it is."""
+    text = _text(value)
+    return ed.t(f"unit.{text}") if f"unit.{text}" in ed.labels else text
+
+
 def _text(value: object) -> str:
     """Text cell: NFC, missing as empty."""
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else nfc(str(value))
@@ -175,7 +181,7 @@ def poverty_summary_md(data: ReportData) -> str:
     bullets = []
     for (year, code), part in chosen.groupby(["year", "standard"], sort=False):
         items = [
-            f"{indicator(r.indicator, ed)} **{by_unit(r.value, r.unit, ed)}** {r.unit} "
+            f"{indicator(r.indicator, ed)} **{by_unit(r.value, r.unit, ed)}** {unit(r.unit, ed)} "
             f"({value_kind(r.value_kind, ed).lower()})"
             for r in part.itertuples()
         ]
@@ -351,7 +357,7 @@ def targets_table(targets: pd.DataFrame, districts: pd.DataFrame, poverty: bool,
         ed.t("col.subproject"): chosen["subproject_code"].map(_text),
         ed.t("col.indicator"): chosen["indicator"].map(_text),
         ed.t("col.value_plan"): [qualified(v, q, ed) for v, q in zip(chosen["value"], chosen["qualifier"])],
-        ed.t("col.unit"): chosen["unit"].map(_text),
+        ed.t("col.unit"): chosen["unit"].map(lambda u: unit(u, ed)),
         named: chosen["district_codes"].map(lambda c: report_data.district_names(districts, c)),
         ed.t("col.section"): chosen["section"].map(_text),
     })
@@ -372,7 +378,7 @@ def poverty_series_table(series: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame
         ed.t("col.standard"): values["standard"].map(lambda s: standard(s, ed)),
         ed.t("col.indicator"): values["indicator"].map(lambda i: indicator(i, ed)),
         ed.t("col.value"): [by_unit(v, u, ed) for v, u in zip(values["value"], values["unit"])],
-        ed.t("col.unit"): values["unit"].map(_text),
+        ed.t("col.unit"): values["unit"].map(lambda u: unit(u, ed)),
         ed.t("col.value_kind"): values["value_kind"].map(lambda k: value_kind(k, ed)),
         ed.t("col.confidence"): values["confidence"].map(_text),
         ed.t("col.source"): values["source"].map(_text),
@@ -396,7 +402,7 @@ def policy_results_table(policy: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame
         ed.t("col.indicator"): policy["indicator"].map(_text),
         ed.t("col.target_group"): policy["target_group"].map(_text),
         ed.t("col.value"): [qualified(v, q, ed) for v, q in zip(policy["value"], policy["qualifier"])],
-        ed.t("col.unit"): policy["unit"].map(_text),
+        ed.t("col.unit"): policy["unit"].map(lambda u: unit(u, ed)),
         ed.t("col.period"): policy["period"].map(_text),
         ed.t("col.note"): policy["same_as"].map(lambda s: ed.t("policy.same_as", id=s) if _text(s) else ""),
     })
@@ -475,7 +481,7 @@ def reconciliation_table(rec: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame:
     return pd.DataFrame({
         ed.t("col.year"): rec["year"].astype(int).astype(str),
         ed.t("col.subject"): rec["subject"].map(_text),
-        ed.t("col.unit"): rec["unit"].map(_text),
+        ed.t("col.unit"): rec["unit"].map(lambda u: unit(u, ed)),
         ed.t("col.as_stated"): [by_unit(v, u, ed) for v, u in zip(rec["stated_value"], rec["unit"])],
         ed.t("col.compared"): [
             ed.t("reconciliation.undeterminable") if u else by_unit(v, unit, ed)
