@@ -20,6 +20,9 @@ $(MAKECMDGOALS): .locked-run ; @:
 else
 YEAR ?=
 DISTRICT ?=
+# Report edition: vi (default, file names as ever) or en (files with ".en" before the extension). Not LANG or
+# LANGUAGE: shells set those, and make would read them.
+EDITION ?= vi
 SCALE ?= 1
 REPEAT ?=
 PYTHON ?= python3
@@ -52,13 +55,15 @@ REGISTERS := data/raw/registers
 SAMPLE_DONE := $(REGISTERS)/.sample-data.done
 BUILT := $(OUT)/processed.sha256
 VALIDATED := $(OUT)/validated.sha256
-REPORT_DONE := reports/$(YEAR)/.report-$(if $(DISTRICT),district-$(DISTRICT),province).done
+EDITION_SUFFIX := $(if $(filter-out vi,$(strip $(EDITION))),.$(strip $(EDITION)))
+REPORT_DONE := reports/$(YEAR)/.report-$(if $(DISTRICT),district-$(DISTRICT),province)$(EDITION_SUFFIX).done
+REPORTS_DONE := reports/$(YEAR)/.reports-all$(EDITION_SUFFIX).done
 
 .PHONY: help setup data validate report reports pdf verify sample-data bench test clean distclean lock lab
 
 ## help: list the targets (default)
 help:
-	@echo "Lạng Sơn poverty-programme reports. Usage: make <target> [YEAR=2022] [DISTRICT=181]"
+	@echo "Lạng Sơn poverty-programme reports. Usage: make <target> [YEAR=2022] [DISTRICT=181] [EDITION=en]"
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
 
 ## setup: create .venv from requirements.lock (first run only, ≈5 s with a warm package cache)
@@ -103,20 +108,24 @@ $(OUT)/validate.done: $(BUILT) $(IN)/suites.sha256 $(IN)/code.sha256 | $(VENV)/.
 	touch $@
 $(VALIDATED): $(OUT)/validate.done ;
 
-## report: render the annual report, e.g. make report YEAR=2022 [DISTRICT=181 or huyen-binh-gia]
+## report: render the annual report, e.g. make report YEAR=2022 [DISTRICT=181 or huyen-binh-gia] [EDITION=en: English]
 ifeq ($(strip $(YEAR)),)
 report: $(VALIDATED)
 	@$(PY) -m pipeline check-params --year ""
 else
 report: $(REPORT_DONE)
 endif
+# A wrong EDITION stops before any work (the editions of pipeline/report/edition.py EDITIONS).
+ifneq ($(filter-out vi en,$(strip $(EDITION))),)
+$(error EDITION=$(EDITION): không có ấn bản này; dùng vi hoặc en / unknown edition; use vi (default) or en)
+endif
 
-## reports: the province report, all 11 district reports and reports/<YEAR>/index.html, e.g. make reports YEAR=2022
+## reports: the province report, all 11 district reports and reports/<YEAR>/index.html, e.g. make reports YEAR=2022 [EDITION=en: English, index.en.html]
 ifeq ($(strip $(YEAR)),)
 reports: $(VALIDATED)
 	@$(PY) -m pipeline check-params --year ""
 else
-reports: reports/$(YEAR)/.reports-all.done
+reports: $(REPORTS_DONE)
 endif
 
 # Make wakes the render step when any processed table, the notebook, the code or the lock changed; the
@@ -124,14 +133,14 @@ endif
 # never depends on what an earlier run left behind.
 REPORT_INPUTS := $(BUILT) $(VALIDATED) $(IN)/notebooks.sha256 $(IN)/code.sha256 $(IN)/lock.sha256
 
-reports/$(YEAR)/.reports-all.done: $(REPORT_INPUTS) | $(VENV)/.installed
-	@echo ">>> reports: year $(YEAR), province + districts + index (2 workers)"
-	$(PY) -m pipeline render-all --year '$(YEAR)' --jobs 2
+$(REPORTS_DONE): $(REPORT_INPUTS) | $(VENV)/.installed
+	@echo ">>> reports: year $(YEAR), province + districts + index (2 workers)$(if $(EDITION_SUFFIX), edition $(EDITION))"
+	$(PY) -m pipeline render-all --year '$(YEAR)' --jobs 2$(if $(EDITION_SUFFIX), --edition '$(EDITION)')
 	touch $@
 
 $(REPORT_DONE): $(REPORT_INPUTS) | $(VENV)/.installed
-	@echo ">>> report: year $(YEAR)$(if $(DISTRICT), district $(DISTRICT))"
-	$(PY) -m pipeline render --year '$(YEAR)' --district '$(DISTRICT)'
+	@echo ">>> report: year $(YEAR)$(if $(DISTRICT), district $(DISTRICT))$(if $(EDITION_SUFFIX), edition $(EDITION))"
+	$(PY) -m pipeline render --year '$(YEAR)' --district '$(DISTRICT)'$(if $(EDITION_SUFFIX), --edition '$(EDITION)')
 	touch $@
 
 ## pdf: an A4 PDF beside every report of the year (not the index), printed by Debian's Chromium; renders the reports first, e.g. make pdf YEAR=2022

@@ -22,14 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     render = sub.add_parser("render", help="execute and render the annual report")
     render.add_argument("--year", required=True)
     render.add_argument("--district", default="")
+    render.add_argument("--edition", default="", help="vi (default) or en")
     render_all = sub.add_parser("render-all", help="the province report and every district report of a year, and the index")
     render_all.add_argument("--year", required=True)
     render_all.add_argument("--jobs", type=int, default=2)
+    render_all.add_argument("--edition", default="", help="vi (default) or en")
     pdf = sub.add_parser("pdf", help="an A4 PDF beside every report of a year, printed by Debian's headless Chromium")
     pdf.add_argument("--year", required=True)
     check = sub.add_parser("check-params", help="check YEAR/DISTRICT against the processed data")
     check.add_argument("--year", required=True)
     check.add_argument("--district", default="")
+    check.add_argument("--edition", default="")
     sub.add_parser("dictionary", help="write docs/data_dictionary.md from pipeline/schema.py")
     sub.add_parser("expectations", help="write the generated GX suites expectations/*.generated.json from pipeline/schema.py")
     args = parser.parse_args(argv)
@@ -60,25 +63,27 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "render":
             from pipeline.report import render
 
-            with runlog.stage("render", {"year": args.year, "district": args.district}) as record:
+            with runlog.stage("render", {"year": args.year, "district": args.district, "edition": args.edition or "vi"}) as record:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
                                                                                    "notebooks/annual_report.ipynb")]
-                record["outputs"] = [runlog.file_record(p) for p in render.run(args.year, args.district or None)]
+                record["outputs"] = [runlog.file_record(p) for p in render.run(args.year, args.district or None,
+                                                                               edition=args.edition)]
         elif args.command == "render-all":
             from pipeline.report import render
 
-            with runlog.stage("render-all", {"year": args.year, "jobs": args.jobs}) as record:
+            with runlog.stage("render-all", {"year": args.year, "jobs": args.jobs, "edition": args.edition or "vi"}) as record:
                 record["inputs"] = [runlog.file_record(p) for p in runlog.files_in("data/processed/*.parquet",
                                                                                    "notebooks/annual_report.ipynb")]
-                record["outputs"] = [runlog.file_record(p) for p in render.run_all(args.year, args.jobs)]
+                record["outputs"] = [runlog.file_record(p) for p in render.run_all(args.year, args.jobs, args.edition)]
         elif args.command == "pdf":
             from pipeline.report import pdf
 
             with runlog.stage("pdf", {"year": args.year}) as record:
                 record["outputs"] = [runlog.file_record(p) for p in pdf.run(args.year, record)]
         elif args.command == "check-params":
-            from pipeline.report import report_data
+            from pipeline.report import edition, report_data
 
+            edition.get(args.edition)
             report_data.check_params(args.year, args.district or None)
         elif args.command == "dictionary":
             from pipeline import dictionary

@@ -104,7 +104,7 @@ def test_manifest_checks_with_sha256sum_and_run_record_maps_cells(built_project)
                  "reports/2022/annual_report.xlsx", "data/processed/reconciliation.parquet"):
         assert f"  {name}\n" in listed
     record = json.loads((root / "reports" / "2022" / "annual_report.run.json").read_text(encoding="utf-8"))
-    assert record["parameters"] == {"year": 2022, "district": None}
+    assert record["parameters"] == {"year": 2022, "district": None, "edition": "vi"}
     assert record["source_date_epoch"] == e2e.EPOCH
     tables = {c["id"]: c["cell"] for c in record["cells"] if c["kind"] == "table"}
     assert tables["reconciliation"] == "quality" and tables["budget-lines"] == "budget"

@@ -37,7 +37,7 @@ def test_a_table_is_escaped_with_scoped_headers_a_fixed_id_and_classes_instead_o
     assert "Nội dung &lt;b&gt;" in html and "Hạ tầng &amp; giao thông" in html and "&lt;script&gt;" in html
     assert "style" not in html and "#T_" not in html  # no inline styles, no per-table CSS
     assert ROW.findall(html) == [' class="strong"', ' class="strong highlight"', ""]
-    assert html.startswith(f'<div class="table-wrap" role="region" tabindex="0" aria-label="{workbook.CATALOGUE["budget-lines"].name}">')
+    assert html.startswith(f'<div class="table-wrap" role="region" tabindex="0" aria-label="{workbook.CATALOGUE["budget-lines"].name()}">')
 
 
 def test_numeric_columns_are_marked_by_a_class_on_header_and_cells():

@@ -2,7 +2,9 @@
 import pytest
 
 from pipeline import schema
-from pipeline.report import district_tables, report_data, report_index, summary, tables
+from pipeline.report import district_tables, report_data, report_index, summary, tables, workbook
+from pipeline.report import edition as editions
+from pipeline.report.edition import VI
 from tests.test_report_data import SERIES, TARGETS, poverty_row, processed, with_registers, write_table  # noqa: F401
 
 FALL_TARGETS = [
@@ -89,7 +91,7 @@ def test_district_sections_come_own_figures_first_and_match_the_headings(reviews
     toc = summary.sections(report_data.load(2022, "181", reviews))
     assert list(toc) == ["so-lieu-huyen", "so-sanh", "ke-hoach-huyen", "chat-luong", "nguon-goc"]
     assert list(summary.sections(report_data.load(2022, None, reviews)))[:2] == ["ket-qua-giam-ngheo", "theo-huyen"]
-    nav = summary.toc_html(toc)
+    nav = summary.toc_html(toc, VI)
     for anchor in toc:
         assert f'href="#{anchor}"' in nav and f'id="{anchor}"' in summary.heading_html(toc, anchor)
 
@@ -120,11 +122,21 @@ def test_the_index_shows_each_reports_headline_figures(reviews):
     for entry in entries:
         assert entry["figures"]["poor"].value in page
     assert page.count('<th scope="row">') == 3 and "synthetic" in page
-    assert summary.HEADLINE_COLUMNS["budget"] in page
+    assert summary.headline_columns(VI)["budget"] in page and "index.en.html" not in page
+
+
+def test_the_english_index_links_english_reports_and_the_vietnamese_index(reviews):
+    english = editions.EDITIONS["en"]
+    entries = [report_index.entry(report_data.load(2022, code, reviews, edition="en")) for code in (None, "181")]
+    page = report_index.render_page(2022, entries, synthetic=True, ed=english, other="index.html")
+    assert page.startswith('<!DOCTYPE html><html lang="en">') and '<a href="index.html">' in page
+    assert 'href="annual_report.en.html"' in page and 'href="districts/huyen-binh-gia.en.html"' in page
+    assert summary.headline_columns(english)["budget"] in page and "Data quality: " not in page
+    assert report_index.index_name(english) == "index.en.html"
 
 
 def test_headline_table_names_status_and_source_of_every_figure(reviews):
-    table = summary.headline_table(summary.headline_figures(report_data.load(2022, None, reviews)))
+    table = summary.headline_table(summary.headline_figures(report_data.load(2022, None, reviews)), VI)
     assert list(table.columns) == ["Chỉ tiêu", "Giá trị", "Loại số liệu", "Nguồn"]
-    assert set(table["Loại số liệu"]) <= set(summary.STATUSES.values()) and table["Nguồn"].astype(bool).all()
-    assert tables.PLAN_DOCUMENT in " ".join(table["Nguồn"])
+    assert set(table["Loại số liệu"]) <= set(workbook.status_labels().values()) and table["Nguồn"].astype(bool).all()
+    assert tables.plan_document() in " ".join(table["Nguồn"])

@@ -14,6 +14,7 @@ import pytest
 
 from pipeline import paths
 from pipeline.report import district_tables, tables, workbook
+from pipeline.report import edition as editions
 from pipeline.vn import format_vn_number
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1640995200"}  # 2022-01-01 00:00:00 UTC
@@ -39,7 +40,7 @@ def shown_text(cell) -> str:
     decimals = len(re.search(r"(?:\.(0+))?%?(?:\"|$)", fmt).group(1) or "")
     value = Decimal(repr(cell.value)) * (100 if "%" in fmt else 1)
     text = format_vn_number(value, decimals)
-    return f"{text} {tables.COMPUTED}" if tables.COMPUTED in fmt else text
+    return f"{text} {tables.computed_mark()}" if tables.computed_mark() in fmt else text
 
 
 # --- cells ----------------------------------------------------------------------------------------
@@ -47,8 +48,8 @@ def shown_text(cell) -> str:
 
 def test_numbers_become_numbers_showing_the_same_decimals():
     values = [466028.0, 1250.5, 0.019, -10000.0, 0.0, 3.01]
-    frame = pd.DataFrame({"Nội dung": list("abcdef"), f"Số tiền {tables.MONEY}": [tables.number(v) for v in values]})
-    cells = column(book({"stated-totals": frame})["Các tổng theo văn bản"], f"Số tiền {tables.MONEY}")
+    frame = pd.DataFrame({"Nội dung": list("abcdef"), f"Số tiền (triệu đồng)": [tables.number(v) for v in values]})
+    cells = column(book({"stated-totals": frame})["Các tổng theo văn bản"], f"Số tiền (triệu đồng)")
     assert [c.value for c in cells] == values
     assert all(isinstance(c.value, (int, float)) and not isinstance(c.value, bool) for c in cells)
     assert [c.number_format for c in cells] == ["#,##0", "#,##0.0", "#,##0.000", "#,##0", "#,##0", "#,##0.00"]
@@ -105,8 +106,8 @@ def test_identifier_columns_stay_text_whatever_their_cells_look_like():
 
 def test_missing_and_empty_cells_are_empty_and_computed_numbers_keep_their_mark():
     frame = pd.DataFrame({"Nguồn vốn": ["a", "b", "c"],
-                          f"Sự nghiệp {tables.MONEY}": [tables.MISSING, "", tables.computed(200735.0)],
-                          f"Tổng {tables.MONEY}": [tables.computed(None), tables.number(None), tables.computed(0.5)]})
+                          f"Sự nghiệp (triệu đồng)": [tables.MISSING, "", tables.computed(200735.0)],
+                          f"Tổng (triệu đồng)": [tables.computed(None), tables.number(None), tables.computed(0.5)]})
     cells = list(book({"capital-split": frame})["ĐTPT và sự nghiệp"].iter_rows(min_row=2, min_col=2, values_only=False))
     assert [[c.value for c in row] for row in cells] == [[None, None], [None, None], [200735, 0.5]]
     assert [c.number_format for c in cells[2]] == ['#,##0" (tính)"', '#,##0.0" (tính)"']
@@ -114,7 +115,7 @@ def test_missing_and_empty_cells_are_empty_and_computed_numbers_keep_their_mark(
 
 def test_header_is_bold_and_frozen_with_filters_and_subtotal_rows_are_bold():
     frame = pd.DataFrame({"Mã dòng": ["2022.DA1", ""], "Nội dung": ["Hạ tầng", "Cộng (tính từ các dòng)"],
-                          tables.TOTAL_HEADER: ["156.228", "156.228"]})
+                          tables.total_header(): ["156.228", "156.228"]})
     sheet = book({"budget-lines": frame})["Kinh phí theo dòng"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:C3"
     assert all(c.font.b for c in sheet[1]) and not any(c.font.b for c in sheet[2]) and all(c.font.b for c in sheet[3])
@@ -129,11 +130,11 @@ def test_sources_sheet_comes_first_and_labels_every_table():
     shown = {"budget-lines": frame, "district-comparison": frame, "raw-inputs": frame}
     for synthetic in (False, True):
         wb = book(shown, synthetic)
-        assert wb.sheetnames == [workbook.SOURCES_SHEET, "Kinh phí theo dòng", "So sánh các huyện", "Tệp đầu vào"]
-        rows = {r[0]: r for r in wb[workbook.SOURCES_SHEET].iter_rows(min_row=2, values_only=True)}
+        assert wb.sheetnames == [workbook.sources_sheet(), "Kinh phí theo dòng", "So sánh các huyện", "Tệp đầu vào"]
+        rows = {r[0]: r for r in wb[workbook.sources_sheet()].iter_rows(min_row=2, values_only=True)}
         assert list(rows) == wb.sheetnames[1:]
         name, what, status, source, _ = rows["Kinh phí theo dòng"]
-        assert status == "Kế hoạch (plan); Tính toán (computed)" and source == tables.PLAN_DOCUMENT and what
+        assert status == "Kế hoạch (plan); Tính toán (computed)" and source == tables.plan_document() and what
         comparison = rows["So sánh các huyện"]
         assert ("SYNTHETIC" in comparison[2] and "SYNTHETIC" in comparison[3]) == synthetic
         assert ("computed" in comparison[2]) != synthetic
@@ -144,8 +145,8 @@ def test_sources_sheet_says_how_to_read_the_cells_each_sheet_has():
     shown = {"credit": pd.DataFrame({"Nhóm hộ": ["a"], "Số hộ": [tables.computed(5)]}),
              "flows": pd.DataFrame({"Diễn biến": ["a"], "2021 → 2022": [district_tables.count(3)]}),
              "raw-inputs": pd.DataFrame({"Tệp (data/raw)": ["a.csv"], "Kích thước (byte)": ["1.024"]})}
-    notes = {r[0]: r[4] for r in book(shown)[workbook.SOURCES_SHEET].iter_rows(min_row=2, values_only=True)}
-    assert notes == {"Tín dụng ưu đãi": workbook.CELL_NOTES["computed"], "Diễn biến hộ nghèo": workbook.CELL_NOTES["suppressed"],
+    notes = {r[0]: r[4] for r in book(shown)[workbook.sources_sheet()].iter_rows(min_row=2, values_only=True)}
+    assert notes == {"Tín dụng ưu đãi": workbook.cell_notes()["computed"], "Diễn biến hộ nghèo": workbook.cell_notes()["suppressed"],
                      "Tệp đầu vào": None}
 
 
@@ -159,27 +160,29 @@ def test_every_table_the_notebook_shows_has_a_sheet_a_status_and_a_source():
     source = "".join("".join(cell["source"]) for cell in notebook["cells"])
     shown = set(re.findall(r'show_table\([^\n]*?"([a-z-]+)"', source))
     assert len(shown) > 15 and shown <= set(workbook.CATALOGUE), shown - set(workbook.CATALOGUE)
-    names = [sheet.name for sheet in workbook.CATALOGUE.values()] + [workbook.SOURCES_SHEET]
-    assert len(set(names)) == len(names)
-    for name in names:
-        assert len(name) <= 31 and unicodedata.is_normalized("NFC", name) and not set(name) & set("[]:*?/\\"), name
+    for ed in editions.EDITIONS.values():
+        names = [sheet.name(ed) for sheet in workbook.CATALOGUE.values()] + [workbook.sources_sheet(ed)]
+        assert len(set(names)) == len(names)
+        for name in names:
+            assert len(name) <= 31 and unicodedata.is_normalized("NFC", name) and not set(name) & set("[]:*?/\\"), name
+        assert all(sheet.what(ed) for sheet in workbook.CATALOGUE.values())
     for table_id, sheet in workbook.CATALOGUE.items():
-        assert sheet.status and set(sheet.status) <= set(workbook.STATUS_LABELS), table_id
-        assert sheet.what and (sheet.source or sheet.registers), table_id
+        assert sheet.status and set(sheet.status) <= set(workbook.STATUS_KEYS), table_id
+        assert sheet.source or sheet.registers, table_id
 
 
 def test_identifier_columns_are_headers_the_report_tables_write():
     code = "".join((paths.ROOT / "pipeline" / "report" / name).read_text(encoding="utf-8")
                    for name in ("tables.py", "district_tables.py"))
-    for header in workbook.IDENTIFIER_COLUMNS | {workbook.UNIT_COLUMN}:
-        assert f'"{header}"' in code, header
+    for key in workbook.IDENTIFIER_KEYS + ("col.unit",):
+        assert f'"{key}"' in code, key
 
 
 # --- bytes ---------------------------------------------------------------------------------------
 
 
 def test_same_tables_same_bytes_and_every_date_is_source_date_epoch():
-    frame = pd.DataFrame({"Mã dòng": ["x"], tables.TOTAL_HEADER: ["1.000"]})
+    frame = pd.DataFrame({"Mã dòng": ["x"], tables.total_header(): ["1.000"]})
     first = workbook.workbook_bytes({"budget-lines": frame}, False, EPOCH)
     assert workbook.workbook_bytes({"budget-lines": frame.copy()}, False, EPOCH) == first
     archive = zipfile.ZipFile(io.BytesIO(first))

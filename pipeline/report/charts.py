@@ -3,8 +3,8 @@
 They never show or save: the notebook displays them (inline PNG). Figures are made with
 matplotlib.figure.Figure (no pyplot state to leak between charts) on PaletteCanvas, whose PNG has a
 palette of at most 256 colours: a third of the bytes of matplotlib's full-colour PNG, same look.
-Labels are Vietnamese, tick labels use Vietnamese number format, and each figure carries a short
-description (its label) that the notebook passes on as the image's alt text.
+Labels come from the edition's catalogue (`ed`, Vietnamese by default), tick labels use its number format,
+and each figure carries a short description (its label) that the notebook passes on as the image's alt text.
 """
 from __future__ import annotations
 
@@ -20,16 +20,13 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from pipeline import schema
-from pipeline.report import report_data
+from pipeline.report import report_data, tables
+from pipeline.report.edition import VI, Edition
 from pipeline.report.tables import number, rate
-from pipeline.vn import format_vn_number
 
 DPI = 100  # 9,5-inch-wide charts are 950 px: drawn 1:1 in the report's 960 px column
 PNG_COLOURS = 256  # palette size of the charts' PNG
 SOURCE_COLOURS = {"central": "#1f5f99", "local": "#e08a1e", "other": "#5b9e4d", "unsplit": "#b8b8b8"}
-SOURCE_NAMES = {**{s: schema.FUNDING_SOURCE_LABELS[s] for s in ("central", "local", "other")},
-                "unsplit": "Không chia theo nguồn (văn bản chỉ nêu tổng)"}
 CAPITAL_COLOURS = {"dtpt": "#1f5f99", "su_nghiep": "#8fb8de"}
 STANDARD_COLOURS = {"qd59_2015": "#1f5f99", "nd07_2021": "#c0392b"}
 NEAR_POOR_COLOUR = "#e08a1e"
@@ -74,9 +71,9 @@ def _figure(width: float, height: float, description: str) -> Figure:
     return fig
 
 
-def _vn_ticks(axis, decimals: int = 0, suffix: str = "") -> None:
-    """Tick labels in Vietnamese number format (1.234,5)."""
-    axis.set_major_formatter(FuncFormatter(lambda value, _pos: format_vn_number(value, decimals) + suffix))
+def _ticks(axis, ed: Edition, decimals: int = 0, suffix: str = "") -> None:
+    """Tick labels in the edition's number format (vi 1.234,5; en 1,234.5)."""
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: ed.format_number(value, decimals) + suffix))
 
 
 def _wrap(text: str, width: int = 42, lines: int = 2) -> str:
@@ -92,14 +89,17 @@ def _no_data(fig: Figure, message: str) -> Figure:
     return fig
 
 
-def budget_by_project(lines: pd.DataFrame, projects: pd.DataFrame, totals: pd.DataFrame, year: int) -> Figure:
+def budget_by_project(lines: pd.DataFrame, projects: pd.DataFrame, totals: pd.DataFrame, year: int,
+                      ed: Edition = VI) -> Figure:
     """Stacked horizontal bars: each project's lines by funding source (plus the part not split by source)."""
     groups = report_data.budget_groups(lines, projects, totals)
-    by = "dự án" if lines["project_code"].fillna("").astype(bool).any() else "nhóm nội dung"
-    title = f"Kinh phí năm {year} theo {by} và nguồn vốn (triệu đồng, cộng từ các dòng)"
-    fig = _figure(9.5, 1.2 + 0.55 * max(len(groups), 2), f"Biểu đồ thanh ngang: {title}.")
+    by = ed.t("chart.by_project") if lines["project_code"].fillna("").astype(bool).any() else ed.t("chart.by_group")
+    title = ed.t("chart.budget", year=year, by=by)
+    fig = _figure(9.5, 1.2 + 0.55 * max(len(groups), 2), ed.t("chart.alt_barh", title=title))
     if groups.empty:
-        return _no_data(fig, "Không có dòng kinh phí")
+        return _no_data(fig, ed.t("chart.no_budget"))
+    names = {**{s: tables.funding_source(s, ed) for s in ("central", "local", "other")}, "unsplit": ed.t("chart.unsplit")}
+    labels = [ed.t("budget.other_contents") if label == report_data.OTHER_CONTENTS else label for label in groups["label"]]
     ax = fig.add_subplot()
     positions = list(range(len(groups)))[::-1]
     left = pd.Series(0.0, index=groups.index)
@@ -107,50 +107,50 @@ def budget_by_project(lines: pd.DataFrame, projects: pd.DataFrame, totals: pd.Da
         values = groups[source].fillna(0.0)
         if not values.any():
             continue
-        ax.barh(positions, values, left=left, color=SOURCE_COLOURS[source], label=SOURCE_NAMES[source],
+        ax.barh(positions, values, left=left, color=SOURCE_COLOURS[source], label=names[source],
                 hatch="//" if source == "unsplit" else None, edgecolor="white", linewidth=0.5)
         left += values
     for y, total in zip(positions, groups["total"]):
-        ax.annotate(number(total), (total, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8.5)
-    ax.set_yticks(positions, [_wrap(label, 48, lines=3) for label in groups["label"]], fontsize=8.5)
+        ax.annotate(number(total, ed=ed), (total, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8.5)
+    ax.set_yticks(positions, [_wrap(label, 48, lines=3) for label in labels], fontsize=8.5)
     ax.set_xlim(0, groups["total"].max() * 1.14)
-    _vn_ticks(ax.xaxis)
-    ax.set_xlabel("triệu đồng")
+    _ticks(ax.xaxis, ed)
+    ax.set_xlabel(ed.t("chart.money"))
     ax.set_title(title, fontsize=11, loc="left")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
-def capital_split(totals: pd.DataFrame, year: int) -> Figure:
+def capital_split(totals: pd.DataFrame, year: int, ed: Edition = VI) -> Figure:
     """Stacked bars per funding source: investment (ĐTPT) and recurrent (sự nghiệp) capital, as stated."""
     split = report_data.capital_split(totals, year)
-    title = f"Kinh phí đề xuất năm {year}: vốn đầu tư phát triển và vốn sự nghiệp theo nguồn (triệu đồng, theo văn bản)"
-    fig = _figure(9.5, 3.2, f"Biểu đồ thanh ngang: {title}.")
+    title = ed.t("chart.capital", year=year)
+    fig = _figure(9.5, 3.2, ed.t("chart.alt_barh", title=title))
     if split.empty:
-        return _no_data(fig, "Văn bản không chia vốn đầu tư phát triển / sự nghiệp")
+        return _no_data(fig, ed.t("chart.no_capital"))
     ax = fig.add_subplot()
     positions = list(range(len(split)))[::-1]
     left = pd.Series(0.0, index=split.index)
     for kind in ("dtpt", "su_nghiep"):
         values = split[kind].fillna(0.0)
-        ax.barh(positions, values, left=left, color=CAPITAL_COLOURS[kind], label=schema.CAPITAL_TYPE_LABELS[kind],
+        ax.barh(positions, values, left=left, color=CAPITAL_COLOURS[kind], label=tables.capital_type(kind, ed),
                 edgecolor="white", linewidth=0.5)
         left += values
     for y, (source, row) in zip(positions, split.iterrows()):
-        ax.annotate(f"{number(row['dtpt'])} + {number(row['su_nghiep'])}", (left[source], y), xytext=(4, 0),
+        ax.annotate(f"{number(row['dtpt'], ed=ed)} + {number(row['su_nghiep'], ed=ed)}", (left[source], y), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=8.5)
-    ax.set_yticks(positions, [schema.FUNDING_SOURCE_LABELS[s] for s in split.index], fontsize=9)
+    ax.set_yticks(positions, [tables.funding_source(s, ed) for s in split.index], fontsize=9)
     ax.set_xlim(0, left.max() * 1.25)
-    _vn_ticks(ax.xaxis)
-    ax.set_xlabel("triệu đồng")
+    _ticks(ax.xaxis, ed)
+    ax.set_xlabel(ed.t("chart.money"))
     ax.set_title(_wrap(title, 95), fontsize=11, loc="left")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
-def poverty_trend(series: pd.DataFrame, year: int | None = None) -> Figure:
+def poverty_trend(series: pd.DataFrame, year: int | None = None, ed: Edition = VI) -> Figure:
     """Poor-household rate 2015–2025 under both standards, near-poor rate under the new one.
 
     The change of standard at the end-2021 review (the first under NĐ 07/2021, Art. 3; KH 177/KH-UBND of
@@ -158,42 +158,42 @@ def poverty_trend(series: pd.DataFrame, year: int | None = None) -> Figure:
     own markers and are joined by dotted segments, so they are never read as official results.
     """
     values = report_data.poverty_values(series)
-    title = "Tỷ lệ hộ nghèo và cận nghèo tỉnh Lạng Sơn theo chuẩn nghèo (%)"
-    fig = _figure(9.5, 5.0, f"Biểu đồ đường: {title}; đường đứt nét đánh dấu việc đổi chuẩn nghèo giữa 2021 và 2022.")
+    title = ed.t("chart.trend")
+    fig = _figure(9.5, 5.0, ed.t("chart.alt_line", title=title))
     rates = values[values["indicator"].isin(["poor_rate_pct", "near_poor_rate_pct"])] if not values.empty else values
     if rates.empty:
-        return _no_data(fig, "Không có số liệu tỷ lệ hộ nghèo")
+        return _no_data(fig, ed.t("chart.no_rates"))
     ax = fig.add_subplot()
     plotted = [
-        ("qd59_2015", "poor_rate_pct", STANDARD_COLOURS["qd59_2015"], "Tỷ lệ hộ nghèo – chuẩn QĐ 59/2015/QĐ-TTg", 7),
-        ("nd07_2021", "poor_rate_pct", STANDARD_COLOURS["nd07_2021"], "Tỷ lệ hộ nghèo – chuẩn NĐ 07/2021/NĐ-CP", 7),
-        ("nd07_2021", "near_poor_rate_pct", NEAR_POOR_COLOUR, "Tỷ lệ hộ cận nghèo – chuẩn NĐ 07/2021/NĐ-CP", -13),
+        ("qd59_2015", "poor_rate_pct", STANDARD_COLOURS["qd59_2015"], ed.t("chart.trend_poor_qd59"), 7),
+        ("nd07_2021", "poor_rate_pct", STANDARD_COLOURS["nd07_2021"], ed.t("chart.trend_poor_nd07"), 7),
+        ("nd07_2021", "near_poor_rate_pct", NEAR_POOR_COLOUR, ed.t("chart.trend_near_poor_nd07"), -13),
     ]
     handles = []
     for standard, indicator, colour, label, label_offset in plotted:
         points = rates[(rates["standard"] == standard) & (rates["indicator"] == indicator)].sort_values("year")
         if points.empty:
             continue
-        _draw_series(ax, points, colour, label_offset)
+        _draw_series(ax, points, colour, label_offset, ed)
         handles.append(Line2D([], [], color=colour, linewidth=2, label=label))
-    _mark_standard_change(ax, rates)
+    _mark_standard_change(ax, rates, ed)
     if year is not None:
         ax.axvspan(year - 0.4, year + 0.4, color="#f2e6a0", alpha=0.45, zorder=0)
-        handles.append(Patch(color="#f2e6a0", alpha=0.7, label=f"Năm báo cáo ({year})"))
-    handles += _kind_legend(set(rates["value_kind"]))
+        handles.append(Patch(color="#f2e6a0", alpha=0.7, label=ed.t("chart.report_year", year=year)))
+    handles += _kind_legend(set(rates["value_kind"]), ed)
     years = range(int(rates["year"].min()), int(rates["year"].max()) + 1)
     ax.set_xticks(list(years), [str(y) for y in years], fontsize=9)
     ax.set_ylim(0, rates["value"].max() * 1.18)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    _vn_ticks(ax.yaxis, suffix=" %")
-    ax.set_ylabel("% số hộ")
+    _ticks(ax.yaxis, ed, suffix=" %")
+    ax.set_ylabel(ed.t("chart.pct_households"))
     ax.set_title(title, fontsize=11, loc="left")
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True, framealpha=0.9, edgecolor="#dddddd")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
-def _draw_series(ax, points: pd.DataFrame, colour: str, label_offset: int) -> None:
+def _draw_series(ax, points: pd.DataFrame, colour: str, label_offset: int, ed: Edition) -> None:
     """One rate series: segments (dotted towards non-official values), kind markers and value labels."""
     official = {"official", "derived"}
     rows = list(points.itertuples())
@@ -204,51 +204,52 @@ def _draw_series(ax, points: pd.DataFrame, colour: str, label_offset: int) -> No
         marker, filled = KIND_MARKERS.get(row.value_kind, ("o", True))
         ax.plot(row.year, row.value, marker=marker, markersize=7, color=colour,
                 markerfacecolor=colour if filled else "white", markeredgewidth=1.5, linestyle="none", zorder=3)
-        ax.annotate(rate(row.value), (row.year, row.value), xytext=(0, label_offset), textcoords="offset points",
+        ax.annotate(rate(row.value, ed), (row.year, row.value), xytext=(0, label_offset), textcoords="offset points",
                     ha="center", fontsize=8, color=colour)
 
 
-def _mark_standard_change(ax, rates: pd.DataFrame) -> None:
+def _mark_standard_change(ax, rates: pd.DataFrame, ed: Edition) -> None:
     """Dashed line between 2021 and 2022 where the poverty standard changes (at the end-2021 review), with a label."""
     years = set(rates["year"])
     if not (min(years) <= 2021 and max(years) >= 2022):
         return
     ax.axvline(2021.5, color="#555555", linestyle="--", linewidth=1.2, zorder=1)
-    ax.text(2021.55, 0.97, "Đổi chuẩn nghèo:\nQĐ 59/2015 → NĐ 07/2021\n(từ rà soát cuối năm 2021)", transform=ax.get_xaxis_transform(),
+    ax.text(2021.55, 0.97, ed.t("chart.standard_change"), transform=ax.get_xaxis_transform(),
             va="top", ha="left", fontsize=8, color="#333333")
 
 
-def _kind_legend(kinds: set[str]) -> list[Line2D]:
+def _kind_legend(kinds: set[str], ed: Edition) -> list[Line2D]:
     """Legend entries explaining the markers of the value kinds present."""
     entries = []
     for kind in ("official", "derived", "target", "estimate"):
         if kind not in kinds:
             continue
         marker, filled = KIND_MARKERS[kind]
-        label = schema.VALUE_KIND_LABELS[kind] + ("" if kind == "official" else " (không chính thức)")
+        label = ed.t(f"value_kind.{kind}") + ("" if kind == "official" else ed.t("chart.not_official"))
         entries.append(Line2D([], [], marker=marker, color="#333333", markerfacecolor="#333333" if filled else "white",
                               linestyle="none", markersize=7, label=label))
     return entries
 
 
-def credit_by_group(policy: pd.DataFrame) -> Figure:
+def credit_by_group(policy: pd.DataFrame, ed: Edition = VI) -> Figure:
     """Preferential credit by household group: amount lent (bars), households in the label."""
     credit = report_data.credit_by_group(policy)
     period = "; ".join(credit["period"].unique()) if not credit.empty else ""
-    title = f"Doanh số cho vay ưu đãi theo nhóm hộ, {period} (triệu đồng)"
-    fig = _figure(9.5, 2.8, f"Biểu đồ thanh ngang: {title}.")
+    title = ed.t("chart.credit", period=period)
+    fig = _figure(9.5, 2.8, ed.t("chart.alt_barh", title=title))
     if credit.empty:
-        return _no_data(fig, "Không có số liệu tín dụng ưu đãi")
+        return _no_data(fig, ed.t("chart.no_credit"))
     ax = fig.add_subplot()
     positions = list(range(len(credit)))[::-1]
     ax.barh(positions, credit["amount_mvnd"], color=SOURCE_COLOURS["central"])
     for y, row in zip(positions, credit.itertuples()):
-        ax.annotate(f"{number(row.amount_mvnd)} triệu đồng – {number(row.households)} hộ", (row.amount_mvnd, y),
+        ax.annotate(ed.t("chart.credit_label", amount=number(row.amount_mvnd, ed=ed), households=number(row.households, ed=ed)),
+                    (row.amount_mvnd, y),
                     xytext=(4, 0), textcoords="offset points", va="center", fontsize=8.5)
     ax.set_yticks(positions, list(credit["group"]), fontsize=9)
     ax.set_xlim(0, credit["amount_mvnd"].max() * 1.45)
-    _vn_ticks(ax.xaxis)
-    ax.set_xlabel("triệu đồng")
+    _ticks(ax.xaxis, ed)
+    ax.set_xlabel(ed.t("chart.money"))
     ax.set_title(title, fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig

@@ -3,6 +3,8 @@
 Outputs (written atomically, same bytes for the same inputs and code):
   reports/<year>/annual_report.{html,ipynb,xlsx}            province report
   reports/<year>/districts/<slug>.{html,ipynb,xlsx}          district report
+The English edition (edition="en", make … EDITION=en) writes the same files with ".en" before the extension
+(annual_report.en.html, districts/<slug>.en.xlsx, …), beside the Vietnamese ones.
 The executed notebook is kept as the record of the run (its parameters are in it); the HTML shows
 no code; the XLSX (pipeline.report.workbook) has one sheet per report table, the same cells as the HTML as
 numbers. Nothing here reads the clock: a date, if any, comes from SOURCE_DATE_EPOCH.
@@ -18,18 +20,19 @@ import tempfile
 from pathlib import Path
 
 from pipeline import atomic, manifest, paths
+from pipeline.report import edition as editions
 from pipeline.report import report_data, tables, workbook
 from pipeline.errors import PipelineError
 
 NOTEBOOK_NAME = "annual_report"
 OUTPUT_SUFFIXES = (".html", ".ipynb", ".xlsx")  # beside each report: HTML, executed notebook, workbook
 CODE_DIR = Path(__file__).resolve().parent.parent  # the git checkout of the code (code_commit)
-# Template: the report's own page (nbconvert's "base" blocks): Vietnamese, its title, a small stylesheet for
+# Template: the report's own page (nbconvert's "base" blocks): its language, its title, a small stylesheet for
 # screen and print, and the outputs only: no code, prompts, script or URL, alt text on every chart.
 TEMPLATE = r"""{%- extends 'display_priority.j2' -%}
 {%- block header -%}
 <!DOCTYPE html>
-<html lang="vi">
+<html lang="{{ resources.metadata.lang }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -100,33 +103,34 @@ _IMG = re.compile(r"<img\b[^>]*>")
 _ALT = re.compile(r'\salt="[^"]*\S[^"]*"')  # a non-empty alt attribute
 
 
-def run(year: object, district: object = None, update_manifest: bool = True) -> list[Path]:
+def run(year: object, district: object = None, update_manifest: bool = True, edition: object = None) -> list[Path]:
     """Execute the report's notebook and write HTML, executed notebook, XLSX and the run record.
 
     The workbook holds the very tables the notebook showed. Returns the files written.
     update_manifest=False leaves the year's MANIFEST.sha256 to the caller (run_all writes it once, after
-    every worker has finished, so two workers never race on it).
+    every worker has finished, so two workers never race on it). edition: "vi" (default) or "en".
     """
-    return _render(year, district, update_manifest)[0]
+    return _render(year, district, update_manifest, edition)[0]
 
 
-def _render(year: object, district: object, update_manifest: bool):
+def _render(year: object, district: object, update_manifest: bool, edition: object = None):
     """run(), also returning the report's data (run_all's workers make the report's index entry from it)."""
+    ed = editions.get(edition)
     year, code = report_data.check_params(year, district)
     commit = code_commit()
-    notebook, namespace = _execute(year, code, commit)
+    notebook, namespace = _execute(year, code, commit, ed)
     data = namespace["data"]
     stem = _output_stem(data)
-    contents = (to_html(notebook, tables.report_title(data)).encode("utf-8"), _notebook_bytes(notebook),
-                workbook.workbook_bytes(namespace["shown_tables"], data.synthetic_registers))
+    contents = (to_html(notebook, tables.report_title(data), ed).encode("utf-8"), _notebook_bytes(notebook),
+                workbook.workbook_bytes(namespace["shown_tables"], data.synthetic_registers, ed=ed))
     written = []
     for suffix, content in zip(OUTPUT_SUFFIXES, contents):
-        path = stem.with_suffix(suffix)
+        path = stem.with_name(stem.name + suffix)
         atomic.write_bytes(path, content)
         print(f"Đã ghi / wrote {path.relative_to(paths.ROOT)} ({len(content):,} bytes)".replace(",", "."))
         written.append(path)
     register_files = dict(zip(data.register_inputs["file"], data.register_inputs["sha256"]))
-    inputs = manifest.run_inputs({"year": year, "district": code}, commit, register_files)
+    inputs = manifest.run_inputs({"year": year, "district": code, "edition": ed.code}, commit, register_files)
     record = manifest.write_run_record(stem, inputs, notebook, written)
     print(f"Đã ghi / wrote {record.relative_to(paths.ROOT)}")
     written.append(record)
@@ -137,7 +141,7 @@ def _render(year: object, district: object, update_manifest: bool):
     return written, data
 
 
-def run_all(year: object, jobs: int = 2) -> list[Path]:
+def run_all(year: object, jobs: int = 2, edition: object = None) -> list[Path]:
     """The province report and every district report of the year, then the index page and the manifest.
 
     The reports are rendered by `jobs` worker processes forked after the notebook's modules are imported,
@@ -150,13 +154,14 @@ def run_all(year: object, jobs: int = 2) -> list[Path]:
 
     from pipeline.report import charts, inprocess, report_index  # noqa: F401
 
+    ed = editions.get(edition)
     year, _ = report_data.check_params(year, None)
     _html_exporter()
     codes = report_data.district_codes_for(year)
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("fork")) as pool:
-        batches = list(pool.map(_render_one, [(year, None)] + [(year, code) for code in codes]))
+        batches = list(pool.map(_render_one, [(year, None, ed.code)] + [(year, code, ed.code) for code in codes]))
     written = [path for batch, _ in batches for path in batch]
-    written.append(report_index.write(year, [entry for _, entry in batches]))
+    written.append(report_index.write(year, [entry for _, entry in batches], ed))
     written.append(manifest.write_manifest(year))
     print(f"Đã ghi / wrote {written[-1].relative_to(paths.ROOT)}")
     print(f"Năm {year}: đã dựng {len(codes) + 1} báo cáo (1 toàn tỉnh, {len(codes)} huyện), mục lục và MANIFEST "
@@ -164,20 +169,20 @@ def run_all(year: object, jobs: int = 2) -> list[Path]:
     return written
 
 
-def _render_one(arguments: tuple[int, str | None]) -> tuple[list[Path], dict]:
+def _render_one(arguments: tuple[int, str | None, str]) -> tuple[list[Path], dict]:
     """One report in a worker: the files written and the report's row of the index."""
     from pipeline.report import report_index
 
-    year, code = arguments
-    written, data = _render(year, code, update_manifest=False)
+    year, code, edition = arguments
+    written, data = _render(year, code, update_manifest=False, edition=edition)
     return written, report_index.entry(data)
 
 
 def _output_stem(data: report_data.ReportData) -> Path:
-    """reports/<year>/annual_report or reports/<year>/districts/<slug> (no suffix)."""
+    """reports/<year>/annual_report or reports/<year>/districts/<slug>, then the edition's suffix (".en"; vi none)."""
     if data.district is None:
-        return paths.report_dir(data.year) / NOTEBOOK_NAME
-    return paths.report_dir(data.year) / "districts" / data.district.slug
+        return paths.report_dir(data.year) / f"{NOTEBOOK_NAME}{data.edition.suffix}"
+    return paths.report_dir(data.year) / "districts" / f"{data.district.slug}{data.edition.suffix}"
 
 
 def code_commit() -> str:
@@ -205,7 +210,7 @@ def _git(*args: str) -> str:
 # --- execution -----------------------------------------------------------------------------------
 
 
-def _execute(year: int, district: str | None, commit: str):
+def _execute(year: int, district: str | None, commit: str, ed: editions.Edition = editions.VI):
     """The executed notebook (papermill, in this process) and its variables.
 
     A failing cell keeps the executed notebook beside the report's outputs as <stem>.failed.ipynb.
@@ -216,7 +221,7 @@ def _execute(year: int, district: str | None, commit: str):
     from pipeline.report import inprocess
 
     source = paths.NOTEBOOKS / f"{NOTEBOOK_NAME}.ipynb"
-    parameters = {"year": int(year), "district": district, "code_commit": commit}
+    parameters = {"year": int(year), "district": district, "code_commit": commit, "edition": ed.code}
     with tempfile.TemporaryDirectory(prefix="langson-render-") as tmp:
         executed = Path(tmp) / f"{NOTEBOOK_NAME}.ipynb"
         try:
@@ -226,7 +231,8 @@ def _execute(year: int, district: str | None, commit: str):
                 request_save_on_cell_execute=False, record_timing=False, cwd=str(paths.ROOT),
             )
         except pm.PapermillExecutionError as err:
-            failed = _output_stem(report_data.load(year, district)).with_suffix(".failed.ipynb")
+            stem = _output_stem(report_data.load(year, district, edition=ed.code))
+            failed = stem.with_name(stem.name + ".failed.ipynb")
             if executed.exists():  # papermill writes the notebook with the error before raising
                 atomic.write_bytes(failed, executed.read_bytes())
             raise PipelineError(
@@ -270,9 +276,9 @@ def _notebook_bytes(notebook) -> bytes:
 # --- HTML ----------------------------------------------------------------------------------------
 
 
-def to_html(notebook, title: str) -> str:
-    """The report page (TEMPLATE): outputs only, the <title> is the report's title; checked by _checked."""
-    body, _ = _html_exporter().from_notebook_node(notebook, resources={"metadata": {"name": title}})
+def to_html(notebook, title: str, ed: editions.Edition = editions.VI) -> str:
+    """The report page (TEMPLATE): outputs only, the <title> is the report's title, lang the edition's; checked by _checked."""
+    body, _ = _html_exporter().from_notebook_node(notebook, resources={"metadata": {"name": title, "lang": ed.code}})
     return _checked(body)
 
 

@@ -14,6 +14,8 @@ import pandas as pd
 
 from pipeline import paths, schema
 from pipeline.errors import PipelineError
+from pipeline.report import edition as editions
+from pipeline.report.edition import Edition
 from pipeline.vn import ascii_slug, clean_text
 
 # Tables whose years define which reports exist (budget figures, policy results, plan targets).
@@ -70,6 +72,8 @@ class ReportData:
     district_deprivation: pd.DataFrame
     district_flows: pd.DataFrame
     register_audit: pd.DataFrame
+    # The language edition the report is written in (labels, number format, file names).
+    edition: Edition = editions.VI
 
     @property
     def synthetic_registers(self) -> bool:
@@ -206,8 +210,9 @@ def district_codes_for(year: int, processed: Path | None = None) -> list[str]:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def load(year: object, district: object = None, processed: Path | None = None) -> ReportData:
-    """All frames of one report, read from data/processed only and filtered to the year (and district)."""
+def load(year: object, district: object = None, processed: Path | None = None, edition: object = None) -> ReportData:
+    """All frames of one report, read from data/processed only and filtered to the year (and district), in an edition
+    ("vi", the default, or "en")."""
     year, code = check_params(year, district, processed)
     districts = _read("districts", processed).sort_values("district_code", ignore_index=True)
     lines = _of_year(_read("budget_lines", processed), year)
@@ -240,6 +245,7 @@ def load(year: object, district: object = None, processed: Path | None = None) -
         district_deprivation=_of_review_year(register["district_deprivation"], year),
         district_flows=_of_review_year(register["district_flows"], year),
         register_audit=_of_district(_of_review_year(register["register_audit"], year), code),
+        edition=editions.get(edition),
     )
 
 
@@ -356,6 +362,9 @@ def group_key(line: pd.Series) -> str:
     return line["project_code"] if isinstance(line["project_code"], str) and line["project_code"] else line["parent_id"]
 
 
+OTHER_CONTENTS = "Các nội dung khác"  # the group of lines hanging from the year itself (tables translate it)
+
+
 def group_label(group: str, part: pd.DataFrame, projects: pd.DataFrame, totals: pd.DataFrame) -> str:
     """Display name of a group: the project's name, the stated total's wording for a node, or the line's label."""
     named = projects[(projects["project_code"] == group) & (projects["subproject_code"].fillna("") == "")]
@@ -367,7 +376,7 @@ def group_label(group: str, part: pd.DataFrame, projects: pd.DataFrame, totals: 
         return str(stated["label"].iloc[0])
     if len(part) == 1:
         return str(part["label"].iloc[0])
-    return "Các nội dung khác" if is_root else group
+    return OTHER_CONTENTS if is_root else group
 
 
 def capital_split(totals: pd.DataFrame, year: int) -> pd.DataFrame:

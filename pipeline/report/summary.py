@@ -3,7 +3,7 @@ table of contents; the index page shows the same headline figures for every repo
 
 A reader learns the few things that matter before scrolling: how many households are poor and near-poor,
 how fast the poor rate fell against the plan's target, the year's budget, and whether the data passed
-the gate. Every figure says what kind of number it is (STATUSES) and where it comes from.
+the gate. Every figure says what kind of number it is (workbook.status_labels) and where it comes from.
 """
 from __future__ import annotations
 
@@ -14,31 +14,29 @@ import pandas as pd
 
 from pipeline import schema
 from pipeline.report import district_tables, report_data, tables, workbook
+from pipeline.report.edition import Edition
 from pipeline.report.report_data import PROVINCE_CODE, ReportData
-from pipeline.vn import format_vn_number
 
 # What kind of number a figure is (official, plan, estimate, computed, projection, synthetic): the workbook's
-# vocabulary, so a figure is labelled the same at the top of a report, in the index and in the XLSX.
-STATUSES = workbook.STATUS_LABELS
+# vocabulary (workbook.status_labels), so a figure is labelled the same at the top of a report, in the index
+# and in the XLSX.
 # poverty_series value_kind -> status.
 _SERIES_STATUS = {"official": "official", "derived": "computed", "target": "plan", "estimate": "estimate"}
-# Headline keys in the order of the summary table and of the index's columns, with their index header.
-HEADLINE_COLUMNS = {
-    "poor": "Hộ nghèo",
-    "near_poor": "Hộ cận nghèo",
-    "poor_fall": "Giảm tỷ lệ nghèo so với kỳ trước",
-    "m0": "M0",
-    "published_poor_rate": "Tỷ lệ nghèo công bố",
-    "budget": "Kinh phí theo kế hoạch",
-}
+# Headline keys in the order of the summary table and of the index's columns (index header: "headline.<key>").
+HEADLINE_KEYS = ("poor", "near_poor", "poor_fall", "m0", "published_poor_rate", "budget")
+
+
+def headline_columns(ed: Edition) -> dict[str, str]:
+    """Headline key -> the index's column header."""
+    return {key: ed.t(f"headline.{key}") for key in HEADLINE_KEYS}
 
 
 @dataclass(frozen=True)
 class Headline:
-    key: str  # one of HEADLINE_COLUMNS
+    key: str  # one of HEADLINE_KEYS
     label: str
-    value: str  # as printed: Vietnamese number formatting, small cells suppressed
-    status: str  # one of STATUSES
+    value: str  # as printed: the edition's number formatting, small cells suppressed
+    status: str  # a key of workbook.STATUS_KEYS
     source: str
 
 
@@ -46,14 +44,14 @@ class Headline:
 
 
 def headline_figures(data: ReportData) -> list[Headline]:
-    """The report's headline figures, in HEADLINE_COLUMNS order; a figure without data is left out."""
+    """The report's headline figures, in HEADLINE_KEYS order; a figure without data is left out."""
     figures = _register_figures(data) + _published_figures(data) + _budget_figures(data)
-    order = list(HEADLINE_COLUMNS)
+    order = list(HEADLINE_KEYS)
     return sorted(figures, key=lambda figure: order.index(figure.key))
 
 
 def _scope_name(data: ReportData) -> str:
-    return data.district.name if data.district else "toàn tỉnh"
+    return data.district.name if data.district else data.edition.t("target.province")
 
 
 def _register_rows(data: ReportData) -> pd.DataFrame:
@@ -65,26 +63,33 @@ def _register_rows(data: ReportData) -> pd.DataFrame:
 
 def _register_source(data: ReportData, year: int) -> str:
     files = f"data/raw/registers/{year}/ho_{data.district.code}_{year}.*" if data.district else f"data/raw/registers/{year}/"
-    kind = "sổ giả lập, make sample-data" if data.synthetic_registers else files
-    return f"Sổ rà soát hộ nghèo, hộ cận nghèo cuối năm {year}, {_scope_name(data)} ({kind})"
+    kind = data.edition.t("headline.synthetic_registers") if data.synthetic_registers else files
+    return data.edition.t("headline.register_source", year=year, scope=_scope_name(data), kind=kind)
 
 
 def _register_figures(data: ReportData) -> list[Headline]:
-    rows = _register_rows(data)
+    rows, ed = _register_rows(data), data.edition
     if rows.empty or rows["review_year"].iloc[-1] != data.year:
         return []
     row = rows.iloc[-1]
     status = "synthetic" if data.synthetic_registers else "computed"
     source = _register_source(data, data.year)
-    count, share = district_tables.count, district_tables.rate_of
+
+    def count(value):
+        return district_tables.count(value, ed)
+
+    def share(value, base):
+        return district_tables.rate_of(value, base, ed)
+
     figures = [
-        Headline("poor", f"Hộ nghèo ({_scope_name(data)}, rà soát cuối năm {data.year})",
-                 f"{count(row['poor_hh'])} hộ; {share(row['poor_rate_pct'], row['poor_hh'])} % trong {count(row['households'])} hộ",
+        Headline("poor", ed.t("headline.poor_label", scope=_scope_name(data), year=data.year),
+                 ed.t("headline.poor_value", poor=count(row["poor_hh"]), rate=share(row["poor_rate_pct"], row["poor_hh"]),
+                      households=count(row["households"])),
                  status, source),
-        Headline("near_poor", f"Hộ cận nghèo ({_scope_name(data)})",
-                 f"{count(row['near_poor_hh'])} hộ; {share(row['near_poor_rate_pct'], row['near_poor_hh'])} %", status, source),
-        Headline("m0", "Chỉ số nghèo đa chiều M0 = H × A (Alkire–Foster)", format_vn_number(row["af_m0"], 3), status,
-                 source),
+        Headline("near_poor", ed.t("headline.near_poor_label", scope=_scope_name(data)),
+                 ed.t("headline.near_poor_value", near_poor=count(row["near_poor_hh"]),
+                      rate=share(row["near_poor_rate_pct"], row["near_poor_hh"])), status, source),
+        Headline("m0", ed.t("headline.m0_label"), ed.format_number(row["af_m0"], 3), status, source),
     ]
     fall = _poor_fall(data, rows)
     if fall is not None:
@@ -96,22 +101,22 @@ def _poor_fall(data: ReportData, rows: pd.DataFrame) -> Headline | None:
     """Fall of the poor rate since the previous review, against the plan's yearly target."""
     if len(rows) < 2 or rows["review_year"].iloc[-2] != data.year - 1:
         return None
-    previous, current = rows.iloc[-2], rows.iloc[-1]
+    previous, current, ed = rows.iloc[-2], rows.iloc[-1], data.edition
     status = "synthetic" if data.synthetic_registers else "computed"
-    label = f"Giảm tỷ lệ hộ nghèo so với rà soát cuối năm {data.year - 1}"
+    label = ed.t("headline.fall_label", previous=data.year - 1)
     if previous["standard"] != current["standard"]:
-        return Headline("poor_fall", label, "đổi chuẩn nghèo: không so sánh được", status, _register_source(data, data.year))
+        return Headline("poor_fall", label, ed.t("verdict.standard_changed"), status, _register_source(data, data.year))
     if min(previous["poor_hh"], current["poor_hh"]) < district_tables.SUPPRESS_BELOW:
         value = district_tables.SUPPRESSED
     else:
-        value = f"{tables.rate(previous['poor_rate_pct'] - current['poor_rate_pct'])} điểm %"
-    source = f"Tính từ sổ rà soát cuối năm {data.year - 1} và {data.year}"
+        value = ed.t("headline.fall_value", fall=tables.rate(previous["poor_rate_pct"] - current["poor_rate_pct"], ed))
+    source = ed.t("headline.fall_source", previous=data.year - 1, year=data.year)
     target = report_data.fall_target(data)
     if target is not None and value != district_tables.SUPPRESSED:
         fell = previous["poor_rate_pct"] - current["poor_rate_pct"]
-        verdict = "đạt" if round(fell, 2) >= float(target["value"]) else "chưa đạt"
-        value += f" (mục tiêu {tables.qualified(target['value'], target['qualifier'])} điểm %/năm: {verdict})"
-        source += f"; mục tiêu: {tables.PLAN_DOCUMENT}, mục {target['section']}"
+        verdict = ed.t("verdict.met") if round(fell, 2) >= float(target["value"]) else ed.t("verdict.not_met")
+        value += ed.t("headline.fall_target", target=tables.qualified(target["value"], target["qualifier"], ed), verdict=verdict)
+        source += ed.t("headline.fall_target_source", plan=tables.plan_document(ed), section=target["section"])
     return Headline("poor_fall", label, value, status, source)
 
 
@@ -128,14 +133,16 @@ def _published_figures(data: ReportData) -> list[Headline]:
     firmest = {kind: i for i, kind in enumerate(("official", "estimate", "derived", "target"))}
     row = chosen.assign(_s=chosen["standard"].map(newest), _k=chosen["value_kind"].map(firmest)).sort_values(
         ["_s", "_k"], kind="stable").iloc[0]
-    standard = schema.STANDARD_LABELS.get(row["standard"], row["standard"])
+    ed = data.edition
+    standard = tables.standard(row["standard"], ed)
     status = _SERIES_STATUS.get(row["value_kind"], "computed")
-    return [Headline("published_poor_rate", f"Tỷ lệ hộ nghèo toàn tỉnh năm {data.year} đã công bố (chuẩn {standard})",
-                     f"{tables.rate(row['value'])} %", status, tables._text(row["source"]))]
+    return [Headline("published_poor_rate", ed.t("headline.published_label", year=data.year, standard=standard),
+                     f"{tables.rate(row['value'], ed)} %", status, tables._text(row["source"]))]
 
 
 def _budget_figures(data: ReportData) -> list[Headline]:
     """The year's budget: the total the plan states (province) or the sum of the lines naming the district."""
+    ed = data.edition
     if data.district is None:
         totals = data.stated_totals
         root = totals[(totals["node_id"] == str(data.year)) & (totals["funding_source"] == "total")
@@ -143,25 +150,27 @@ def _budget_figures(data: ReportData) -> list[Headline]:
         if root.empty:
             return []
         row = root.iloc[0]
-        return [Headline("budget", f"Tổng kinh phí năm {data.year} (mọi nguồn, theo kế hoạch)",
-                         f"{tables.number(row['amount_mvnd'])} triệu đồng", "plan",
-                         f"{tables.PLAN_DOCUMENT}, mục {row['section']}")]
+        return [Headline("budget", ed.t("headline.budget_label", year=data.year),
+                         ed.t("headline.budget_value", amount=tables.number(row["amount_mvnd"], ed=ed)), "plan",
+                         ed.t("headline.budget_source", plan=tables.plan_document(ed), section=row["section"]))]
     if data.budget_lines.empty:
         return []
     total = report_data.line_totals(data.budget_lines).sum()
     sections = ", ".join(sorted(set(data.budget_lines["section"].astype(str))))
-    return [Headline("budget", f"Kinh phí năm {data.year} của các dòng kế hoạch nêu tên {data.district.name}",
-                     f"{tables.number(total)} triệu đồng ({tables.number(len(data.budget_lines))} dòng)", "plan",
-                     f"{tables.PLAN_DOCUMENT}, mục {sections}; cộng các dòng (tính)")]
+    return [Headline("budget", ed.t("headline.district_budget_label", year=data.year, name=data.district.name),
+                     ed.t("headline.district_budget_value", amount=tables.number(total, ed=ed),
+                          lines=tables.number(len(data.budget_lines), ed=ed)), "plan",
+                     ed.t("headline.district_budget_source", plan=tables.plan_document(ed), sections=sections))]
 
 
-def headline_table(figures: list[Headline]) -> pd.DataFrame:
+def headline_table(figures: list[Headline], ed: Edition) -> pd.DataFrame:
     """The summary table of a report: figure, value, status, source."""
+    statuses = workbook.status_labels(ed)
     return pd.DataFrame({
-        "Chỉ tiêu": [f.label for f in figures],
-        "Giá trị": [f.value for f in figures],
-        "Loại số liệu": [STATUSES[f.status] for f in figures],
-        "Nguồn": [f.source for f in figures],
+        ed.t("col.indicator"): [f.label for f in figures],
+        ed.t("col.value"): [f.value for f in figures],
+        ed.t("col.data_kind"): [statuses[f.status] for f in figures],
+        ed.t("col.source"): [f.source for f in figures],
     })
 
 
@@ -170,18 +179,23 @@ def headline_table(figures: list[Headline]) -> pd.DataFrame:
 
 def quality_verdict(data: ReportData) -> str:
     """One line: gate result, reconciliation gaps of the year (province report) and audit findings."""
-    results = data.validation_results
+    results, ed = data.validation_results, data.edition
     failed = int((~results["success"].astype(bool)).sum()) if not results.empty else 0
-    parts = [f"kiểm định GX {'đạt' if failed == 0 else 'KHÔNG ĐẠT'} ({tables.number(len(results) - failed)}/"
-             f"{tables.number(len(results))} kỳ vọng)"]
+    parts = [ed.t("quality.gx", verdict=ed.t("quality.passed") if failed == 0 else ed.t("quality.failed"),
+                  passed=tables.number(len(results) - failed, ed=ed), total=tables.number(len(results), ed=ed))]
     if data.district is None:
         rec = data.reconciliation
         gaps = rec[(rec["year"] == data.year) & rec["status"].isin(tables.FLAGGED_STATUSES)] if not rec.empty else rec
-        parts.append(f"{tables.number(len(gaps))} chênh lệch hoặc cảnh báo khi đối chiếu số liệu năm {data.year} của văn bản")
+        parts.append(ed.t("quality.gaps", gaps=tables.number(len(gaps), ed=ed), year=data.year))
     if not data.district_poverty.empty:
         households = data.register_audit["household_key"].nunique() if not data.register_audit.empty else 0
-        parts.append(f"{tables.number(households)} hộ vi phạm quy tắc trong sổ rà soát năm {data.year}")
-    return "Chất lượng dữ liệu: " + "; ".join(parts) + "."
+        parts.append(ed.t("quality.audit", households=tables.number(households, ed=ed), year=data.year))
+    return quality_prefix(ed) + "; ".join(parts) + "."
+
+
+def quality_prefix(ed: Edition) -> str:
+    """What the one-line verdict starts with ("Chất lượng dữ liệu: "): the index leaves it out."""
+    return ed.t("quality.prefix")
 
 
 # --- sections and table of contents ---------------------------------------------------------------
@@ -190,27 +204,30 @@ def quality_verdict(data: ReportData) -> str:
 def sections(data: ReportData) -> dict[str, str]:
     """anchor -> heading of every top-level section the report shows, in order (the notebook shows exactly these)."""
     has_register = not data.district_poverty.empty and data.year in set(data.district_poverty["review_year"])
+    ed, year = data.edition, data.year
     if data.district is not None:
         name = data.district.name
-        chosen = {"so-lieu-huyen": f"Số liệu của {name}"}
+        chosen = {"so-lieu-huyen": ed.t("section.district_figures", name=name)}
         if has_register:
-            chosen["so-sanh"] = "So sánh với toàn tỉnh và các huyện khác"
-        chosen["ke-hoach-huyen"] = f"Kế hoạch năm {data.year} nêu tên {name}"
-        chosen["chat-luong"] = f"Chất lượng dữ liệu của {name}"
-        chosen["nguon-goc"] = "Nguồn gốc báo cáo"
-        return chosen
-    chosen = {"ket-qua-giam-ngheo": "Kết quả giảm nghèo và mục tiêu"}
-    if has_register:
-        chosen["theo-huyen"] = f"Nghèo đa chiều theo huyện (sổ rà soát năm {data.year})"
-    chosen["kinh-phi"] = "Kinh phí"
-    if not tables.targets_table(data.plan_targets, data.districts, poverty=False).empty:
-        chosen["chi-tieu-du-an"] = f"Chỉ tiêu kế hoạch theo dự án năm {data.year}"
-    if not data.policy_results.empty:
-        chosen["chinh-sach"] = f"Kết quả thực hiện các chính sách giảm nghèo năm {data.year} (toàn tỉnh)"
-    if not data.poverty_series.empty:
-        chosen["chuoi-so-lieu"] = "Tỷ lệ hộ nghèo qua các năm (toàn tỉnh)"
-    chosen["chat-luong"] = "Chất lượng dữ liệu"
-    chosen["nguon-goc"] = "Nguồn gốc báo cáo"
+            chosen["so-sanh"] = ed.t("section.comparison")
+        chosen["ke-hoach-huyen"] = ed.t("section.district_plan", year=year, name=name)
+        chosen["chat-luong"] = ed.t("section.district_quality", name=name)
+        chosen["nguon-goc"] = ed.t("section.provenance")
+    else:
+        chosen = {"ket-qua-giam-ngheo": ed.t("section.poverty")}
+        if has_register:
+            chosen["theo-huyen"] = ed.t("section.by_district", year=year)
+        chosen["kinh-phi"] = ed.t("section.budget")
+        if not tables.targets_table(data.plan_targets, data.districts, poverty=False).empty:
+            chosen["chi-tieu-du-an"] = ed.t("section.project_targets", year=year)
+        if not data.policy_results.empty:
+            chosen["chinh-sach"] = ed.t("section.policies", year=year)
+        if not data.poverty_series.empty:
+            chosen["chuoi-so-lieu"] = ed.t("section.series")
+        chosen["chat-luong"] = ed.t("section.quality")
+        chosen["nguon-goc"] = ed.t("section.provenance")
+    if ed.suffix:  # the English edition explains the Vietnamese terms it keeps
+        chosen["glossary"] = ed.t("section.glossary")
     return chosen
 
 
@@ -219,10 +236,11 @@ def heading_html(toc: dict[str, str], anchor: str) -> str:
     return f'<h2 id="{anchor}">{html.escape(toc[anchor])}</h2>'
 
 
-def toc_html(toc: dict[str, str]) -> str:
+def toc_html(toc: dict[str, str], ed: Edition) -> str:
     """The table of contents: one link per section."""
     items = "".join(f'<li><a href="#{anchor}">{html.escape(title)}</a></li>' for anchor, title in toc.items())
-    return f'<nav class="toc" aria-label="Mục lục"><p><b>Mục lục</b></p><ol>{items}</ol></nav>'
+    contents = html.escape(ed.t("toc"))
+    return f'<nav class="toc" aria-label="{contents}"><p><b>{contents}</b></p><ol>{items}</ol></nav>'
 
 
 def verdict_html(data: ReportData) -> str:

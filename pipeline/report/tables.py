@@ -1,13 +1,15 @@
-"""Display-ready tables and sentences for the annual report: Vietnamese headers, numbers as Vietnamese text.
+"""Display-ready tables and sentences for the annual report: headers and numbers in the report's edition.
 
 Every function takes frames from pipeline.report.report_data and returns a new DataFrame of strings (or a
 Markdown string), so the HTML report and the XLSX workbook show the very same cells (pipeline.report.workbook
-turns each cell back into the number it shows). Units are in
-the headers ("(triệu đồng)") or, where rows differ, in an "Đơn vị" column. Non-official values
+turns each cell back into the number it shows). Labels come from the edition's catalogue
+(pipeline/report/labels_vi.py, labels_en.py: `ed`; Vietnamese by default), numbers from its formatter (vi 1.234,5; en 1,234.5).
+Units are in the headers ("(triệu đồng)") or, where rows differ, in an "Đơn vị" column. Non-official values
 (derived, target, estimate) always carry their kind in words.
 """
 from __future__ import annotations
 
+import functools
 import html
 import os
 import platform
@@ -20,68 +22,109 @@ import pandas as pd
 
 from pipeline import schema, sources
 from pipeline.report import report_data
+from pipeline.report.edition import VI, Edition
+from pipeline.report import glossary
 from pipeline.report.report_data import ReportData
-from pipeline.vn import format_vn_number, nfc
+from pipeline.vn import nfc
 
 MISSING = "–"
-COMPUTED = "(tính)"  # after a number the pipeline computed rather than read: "265.293 (tính)"
-MONEY = "(triệu đồng)"
-PROVINCE = "tỉnh Lạng Sơn"
-PROVINCE_REPORT_LINK = "../annual_report.html"  # from a district report (reports/<year>/districts/)
-PLAN_DOCUMENT = sources.PLAN.cite()  # the plan as every source line names it (pipeline/sources.py)
-STATUS_LABELS = {
-    "match": "Khớp",
-    "gap": "⚠ Chênh lệch",
-    "undeterminable": "Không xác định được",
-    "warning": "⚠ Cảnh báo",
-}
+PROVINCE_REPORT_LINK = "../annual_report{suffix}.html"  # from a district report (reports/<year>/districts/)
+STATUS_KEYS = ("match", "gap", "undeterminable", "warning")  # reconciliation statuses, labels "status.<key>"
 FLAGGED_STATUSES = ("gap", "warning")
-SOURCE_HEADERS = {
-    "central": f"NS trung ương {MONEY}",
-    "local": f"NS địa phương {MONEY}",
-    "other": f"Huy động khác {MONEY}",
-}
-TOTAL_HEADER = f"Tổng {MONEY}"
-# Numbers, possibly qualified ("trên 35.000"), marked ("265.293 (tính)") or suppressed ("<10"): right-aligned in HTML.
-_NUMERIC_CELL = re.compile(rf"^((khoảng|trên|từ) )?-?\d{{1,3}}(\.\d{{3}})*(,\d+)?( %)?( {re.escape(COMPUTED)})?$|^{MISSING}$|^<\d+$")
+SOURCE_KEYS = ("central", "local", "other")  # the funding-source columns, headers "col.source.<key>"
+
+
+def computed_mark(ed: Edition = VI) -> str:
+    """After a number the pipeline computed rather than read: "265.293 (tính)", "265,293 (computed)"."""
+    return ed.t("mark.computed")
+
+
+def plan_document(ed: Edition = VI) -> str:
+    """The plan as every source line names it (pipeline/sources.py); kept in Vietnamese, glossed in English."""
+    return ed.t("plan_document", plan=sources.PLAN.cite())
+
+
+def province_report_link(ed: Edition = VI) -> str:
+    """Relative link from a district report to the province report of the same edition."""
+    return PROVINCE_REPORT_LINK.format(suffix=ed.suffix)
+
+
+def source_headers(ed: Edition = VI) -> dict[str, str]:
+    """Funding source -> its money column header."""
+    return {s: ed.t(f"col.source.{s}") for s in SOURCE_KEYS}
+
+
+def total_header(ed: Edition = VI) -> str:
+    return ed.t("col.total_money")
+
+
+@functools.cache
+def _numeric_cell(ed: Edition) -> re.Pattern:
+    """Numbers, possibly qualified ("trên 35.000"), marked ("265.293 (tính)") or suppressed ("<10"): right-aligned in HTML."""
+    qualifiers = "|".join(re.escape(ed.t(f"qualifier.{q}")) for q in ("about", "over", "at_least"))
+    t, d = re.escape(ed.thousands), re.escape(ed.decimal)
+    return re.compile(rf"^(({qualifiers}) )?-?\d{{1,3}}({t}\d{{3}})*({d}\d+)?( %)?( {re.escape(computed_mark(ed))})?$"
+                      rf"|^{MISSING}$|^<\d+$")
 
 
 # --- number and label formatting ---------------------------------------------------------------
 
 
-def number(value: object, max_decimals: int = 3) -> str:
-    """Vietnamese number with only the decimals it needs: 466028.0 -> "466.028", 3.01 -> "3,01"."""
+def number(value: object, max_decimals: int = 3, ed: Edition = VI) -> str:
+    """A number with only the decimals it needs: 466028.0 -> "466.028" (en "466,028"), 3.01 -> "3,01" ("3.01")."""
     if value is None or pd.isna(value):
         return MISSING
     exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-max_decimals)).normalize()
-    return format_vn_number(float(value), max(0, -exact.as_tuple().exponent))
+    return ed.format_number(float(value), max(0, -exact.as_tuple().exponent))
 
 
-def computed(value: object) -> str:
+def computed(value: object, ed: Edition = VI) -> str:
     """A number the pipeline computed, marked so: 265293.0 -> "265.293 (tính)"."""
-    return f"{number(value)} {COMPUTED}"
+    return f"{number(value, ed=ed)} {computed_mark(ed)}"
 
 
-def rate(value: object) -> str:
-    """A percentage with two decimals, as the sources write rates: 7.88 -> "7,88"."""
-    return MISSING if value is None or pd.isna(value) else format_vn_number(float(value), 2)
+def rate(value: object, ed: Edition = VI) -> str:
+    """A percentage with two decimals, as the sources write rates: 7.88 -> "7,88" (en "7.88")."""
+    return MISSING if value is None or pd.isna(value) else ed.format_number(float(value), 2)
 
 
-def by_unit(value: object, unit: str) -> str:
+def by_unit(value: object, unit: str, ed: Edition = VI) -> str:
     """Rates (%) with two decimals, everything else with the decimals it needs."""
-    return rate(value) if unit == "%" else number(value)
+    return rate(value, ed) if unit == "%" else number(value, ed=ed)
 
 
-def qualified(value: object, qualifier: object) -> str:
-    """The value as the document qualifies it: "trên 35.000", "khoảng 1.000", "từ 3"."""
-    word = schema.QUALIFIER_LABELS.get(qualifier if isinstance(qualifier, str) else "exact", "")
-    return f"{word} {number(value)}".strip()
+def qualified(value: object, qualifier: object, ed: Edition = VI) -> str:
+    """The value as the document qualifies it: "trên 35.000", "khoảng 1.000", "từ 3" (en "over 35,000")."""
+    code = qualifier if isinstance(qualifier, str) and qualifier in schema.QUALIFIER_LABELS else "exact"
+    return f"{ed.t(f'qualifier.{code}')} {number(value, ed=ed)}".strip()
 
 
-def value_kind(kind: str) -> str:
+def value_kind(kind: str, ed: Edition = VI) -> str:
     """Value kind in words; anything but an official value says so."""
-    label = schema.VALUE_KIND_LABELS.get(kind, kind)
-    return label if kind == "official" else f"{label} – không phải số chính thức"
+    label = ed.t(f"value_kind.{kind}") if kind in schema.VALUE_KIND_LABELS else kind
+    return label if kind == "official" else ed.t("value_kind.not_official", label=label)
+
+
+def funding_source(code: object, ed: Edition = VI) -> object:
+    return ed.t(f"funding.{code}") if code in schema.FUNDING_SOURCE_LABELS else code
+
+
+def capital_type(code: object, ed: Edition = VI) -> object:
+    return ed.t(f"capital.{code}") if code in schema.CAPITAL_TYPE_LABELS else code
+
+
+def standard(code: object, ed: Edition = VI) -> object:
+    return ed.t(f"standard.{code}") if code in schema.STANDARD_LABELS else code
+
+
+def indicator(code: object, ed: Edition = VI) -> object:
+    return ed.t(f"indicator.{code}") if code in schema.INDICATOR_LABELS else code
+
+
+def unit(value: object, ed: Edition = VI) -> str:
+    """A unit as the documents write it ("hộ"), in the edition's words ("households"); an unknown one as it is."""
+    text = _text(value)
+    return ed.t(f"unit.{text}") if f"unit.{text}" in ed.labels else text
 
 
 def _text(value: object) -> str:
@@ -94,133 +137,114 @@ def _text(value: object) -> str:
 
 def report_title(data: ReportData) -> str:
     """The report's heading, also the HTML <title>."""
-    place = f"{data.district.name}, {PROVINCE}" if data.district else PROVINCE
-    return f"Báo cáo thực hiện Chương trình MTQG giảm nghèo bền vững – {place} – năm {data.year}"
+    ed = data.edition
+    place = f"{data.district.name}, {ed.t('province')}" if data.district else ed.t("province")
+    return ed.t("title.report", place=place, year=data.year)
 
 
 def intro_md(data: ReportData) -> str:
     """Where the figures come from and how to read them."""
-    return (
-        f"Số liệu chép từ văn bản *{PLAN_DOCUMENT}* (gọi tắt: văn bản) và các nguồn ghi trong từng bảng; "
-        "báo cáo chỉ đọc dữ liệu đã xử lý và kiểm định của dự án.\n\n"
-        "Cách đọc: tiền tính bằng **triệu đồng**; số viết theo cách Việt Nam (dấu chấm phân cách hàng nghìn, "
-        "dấu phẩy thập phân). Giá trị không chính thức được ghi rõ loại: *Tính toán* (suy ra bằng phép tính từ số "
-        "có nguồn), *Kế hoạch* (chỉ tiêu, chưa phải kết quả), *Ước tính*."
-    )
+    return data.edition.t("md.intro", plan=plan_document(data.edition))
 
 
 def district_note_md(data: ReportData) -> str:
     """How a district report is laid out, and where the province-wide tables are."""
-    d = data.district
-    return (
-        f"**Báo cáo cấp huyện – {d.name} (mã {d.code}).** Trước hết là số liệu của huyện (từ sổ rà soát hộ nghèo), "
-        "sau đó so sánh với toàn tỉnh và các huyện khác, các dòng kinh phí và chỉ tiêu của kế hoạch nêu tên huyện, "
-        "cuối cùng là chất lượng dữ liệu. Bảng toàn tỉnh chỉ có ở đây khi cần để hiểu một số liệu của huyện; các bảng "
-        f"còn lại (kinh phí, chính sách, đối chiếu văn bản) ở [báo cáo toàn tỉnh]({PROVINCE_REPORT_LINK}).\n\n"
-        "Cách đọc: tiền tính bằng **triệu đồng**; số viết theo cách Việt Nam (dấu chấm phân cách hàng nghìn, "
-        "dấu phẩy thập phân)."
-    )
+    d, ed = data.district, data.edition
+    return ed.t("md.district_note", name=d.name, code=d.code, link=province_report_link(ed))
 
 
 def budget_summary_md(data: ReportData) -> str:
     """The year's total as stated, by funding source, next to the sum of the lines (district: its own lines)."""
+    ed = data.edition
     groups = report_data.budget_groups(data.budget_lines, data.projects, data.stated_totals)
-    lines_sum = number(groups["total"].sum()) if not groups.empty else MISSING
+    lines_sum = number(groups["total"].sum(), ed=ed) if not groups.empty else MISSING
+    link = province_report_link(ed)
     if data.district is not None:
         if data.budget_lines.empty:
-            return (f"Kế hoạch năm {data.year} không có dòng kinh phí nào nêu tên {data.district.name}. Kinh phí toàn tỉnh: "
-                    f"[báo cáo toàn tỉnh]({PROVINCE_REPORT_LINK}).")
-        return (f"Các dòng kinh phí của kế hoạch năm {data.year} nêu tên {data.district.name} cộng lại: **{lines_sum}** "
-                f"triệu đồng ({number(len(data.budget_lines))} dòng). Tổng kinh phí toàn tỉnh và đối chiếu: [báo cáo toàn tỉnh]({PROVINCE_REPORT_LINK}).")
+            return ed.t("md.budget_district_none", year=data.year, name=data.district.name, link=link)
+        return ed.t("md.budget_district", year=data.year, name=data.district.name, sum=lines_sum,
+                    lines=number(len(data.budget_lines), ed=ed), link=link)
     root = data.stated_totals[
         (data.stated_totals["node_id"] == str(data.year)) & (data.stated_totals["capital_type"] == "all")
     ] if not data.stated_totals.empty else data.stated_totals
-    parts = []
-    for row in root.itertuples():
-        source = schema.FUNDING_SOURCE_LABELS.get(row.funding_source, row.funding_source)
-        parts.append(f"{source}: **{number(row.amount_mvnd)}** triệu đồng")
-    stated = ("; ".join(parts) + ".") if parts else "văn bản không nêu tổng của năm."
-    return (
-        f"Tổng kinh phí năm {data.year} theo văn bản (đúng như văn bản nêu): {stated}\n\n"
-        f"Cộng từ các dòng kinh phí trong bảng dưới: **{lines_sum}** triệu đồng. "
-        "Chênh lệch giữa tổng theo văn bản và cộng các dòng (nếu có) được liệt kê ở phần đối chiếu."
-    )
+    parts = [ed.t("md.budget_source", source=funding_source(row.funding_source, ed), amount=number(row.amount_mvnd, ed=ed))
+             for row in root.itertuples()]
+    stated = ("; ".join(parts) + ".") if parts else ed.t("md.budget_no_total")
+    return ed.t("md.budget_province", year=data.year, stated=stated, sum=lines_sum)
 
 
 def poverty_summary_md(data: ReportData) -> str:
     """Bullet list of the poverty figures of the year before and the report year, each with its kind."""
+    ed = data.edition
     values = _in_display_order(report_data.poverty_values(data.poverty_series))
     chosen = values[values["year"].isin([data.year - 1, data.year])]
     bullets = []
-    for (year, standard), part in chosen.groupby(["year", "standard"], sort=False):
+    for (year, code), part in chosen.groupby(["year", "standard"], sort=False):
         items = [
-            f"{schema.INDICATOR_LABELS.get(r.indicator, r.indicator)} **{by_unit(r.value, r.unit)}** {r.unit} "
-            f"({value_kind(r.value_kind).lower()})"
+            f"{indicator(r.indicator, ed)} **{by_unit(r.value, r.unit, ed)}** {unit(r.unit, ed)} "
+            f"({value_kind(r.value_kind, ed).lower()})"
             for r in part.itertuples()
         ]
-        standard_label = schema.STANDARD_LABELS.get(standard, standard)
-        bullets.append(f"- Năm {year}, chuẩn nghèo {standard_label}: " + "; ".join(items) + ".")
-    return "\n".join(bullets) if bullets else f"Không có số liệu nghèo cho năm {data.year - 1} và {data.year}."
+        bullets.append(ed.t("md.poverty_bullet", year=year, standard=standard(code, ed)) + "; ".join(items) + ".")
+    return "\n".join(bullets) if bullets else ed.t("md.poverty_none", previous=data.year - 1, year=data.year)
 
 
-def series_note_md() -> str:
+def series_note_md(ed: Edition = VI) -> str:
     """Why the trend chart has two lines: two poverty standards."""
-    return (
-        "Hai chuẩn nghèo khác nhau nên hai đường không nối với nhau: chuẩn QĐ 59/2015/QĐ-TTg (giai đoạn 2016–2020; "
-        "các kết quả thực hiện trong năm 2021 vẫn theo chuẩn này) và chuẩn đa chiều NĐ 07/2021/NĐ-CP (giai đoạn "
-        "2022–2025; kỳ rà soát cuối năm 2021 đã phân loại hộ theo chuẩn mới và là mốc đầu kỳ). Giá trị kế hoạch và "
-        "ước tính vẽ bằng ký hiệu riêng, nối bằng đường chấm."
-    )
+    return ed.t("md.series_note")
 
 
 def district_register_files_table(data: ReportData) -> pd.DataFrame:
     """The district's register files of the year behind its figures, with their sha256."""
+    ed = data.edition
     if data.district is None or data.register_inputs.empty:
         return pd.DataFrame()
     files = data.register_inputs[data.register_inputs["file"].str.contains(f"/ho_{data.district.code}_{data.year}.", regex=False)]
     return pd.DataFrame({
-        "Tệp (data/raw)": files["file"],
-        "Số dòng": files["rows"].map(number),
+        ed.t("col.raw_file"): files["file"],
+        ed.t("col.rows"): files["rows"].map(lambda v: number(v, ed=ed)),
         "SHA-256": files["sha256"],
     }).reset_index(drop=True)
 
 
 def province_quality_md(data: ReportData) -> str:
     """Where a district report's reader finds the province-wide checks."""
-    return (f"Kiểm tra chép số liệu từ văn bản, đối chiếu tổng và các phần của kế hoạch, danh sách mọi tệp gốc: "
-            f"[báo cáo toàn tỉnh]({PROVINCE_REPORT_LINK}), phần «Chất lượng dữ liệu». Ô dưới 10 hộ được ẩn (ghi «<10»).")
+    return data.edition.t("md.province_quality", link=province_report_link(data.edition))
 
 
 def gate_page_md(data: ReportData) -> str:
     """Relative link to the gate's page (every expectation and its outcome) written next to the reports."""
-    return f"Chi tiết từng kỳ vọng (expectation) và dòng lỗi: [trang kiểm định dữ liệu (Great Expectations)]({data.gate_page_href})."
+    return data.edition.t("md.gate_page", href=data.gate_page_href)
 
 
-def gx_status_md(results: pd.DataFrame) -> str:
+def gx_status_md(results: pd.DataFrame, ed: Edition = VI) -> str:
     """One sentence: how many expectations passed (a report exists only once the gate has run)."""
     passed = int(results["success"].astype(bool).sum())
     failed = len(results) - passed
-    verdict = "tất cả đều đạt" if failed == 0 else f"**{number(failed)} kỳ vọng không đạt** (liệt kê dưới đây)"
-    return f"Great Expectations đã kiểm {number(len(results))} kỳ vọng trên {number(results['table'].nunique())} bảng: {verdict}."
+    verdict = ed.t("md.gx_all_passed") if failed == 0 else ed.t("md.gx_failed", failed=number(failed, ed=ed))
+    return ed.t("md.gx_status", checked=number(len(results), ed=ed), tables=number(results["table"].nunique(), ed=ed),
+                verdict=verdict)
 
 
-def reconciliation_md(rec: pd.DataFrame) -> str:
+def reconciliation_md(rec: pd.DataFrame, ed: Edition = VI) -> str:
     """Counts of findings by status, so a reader sees at once whether anything does not add up."""
     if rec.empty:
-        return "Không có phép đối chiếu nào: văn bản không nêu tổng nào có các phần để so sánh."
+        return ed.t("md.reconciliation_none")
     counts = rec["status"].value_counts()
-    parts = [f"{STATUS_LABELS.get(s, s).lstrip('⚠ ').lower()}: {number(counts[s])}" for s in STATUS_LABELS if s in counts]
-    return (
-        f"{number(len(rec))} phép đối chiếu ({'; '.join(parts)}). "
-        "Các dòng chênh lệch và cảnh báo được tô màu; số theo văn bản giữ nguyên, không sửa."
-    )
+    parts = [f"{status_label(s, ed).lstrip('⚠ ').lower()}: {number(counts[s], ed=ed)}" for s in STATUS_KEYS if s in counts]
+    return ed.t("md.reconciliation", count=number(len(rec), ed=ed), parts="; ".join(parts))
+
+
+def status_label(status: str, ed: Edition = VI) -> str:
+    """A reconciliation status in words ("⚠ Chênh lệch"); an unknown status as it is."""
+    return ed.t(f"status.{status}") if status in STATUS_KEYS else status
 
 
 # --- budget --------------------------------------------------------------------------------------
 
 
 def budget_lines_table(lines: pd.DataFrame, projects: pd.DataFrame, totals: pd.DataFrame,
-                       districts: pd.DataFrame | None = None) -> pd.DataFrame:
+                       districts: pd.DataFrame | None = None, ed: Edition = VI) -> pd.DataFrame:
     """Every budget line as the document states it, a subtotal per project (computed) and a grand total."""
     if lines.empty:
         return pd.DataFrame()
@@ -229,89 +253,97 @@ def budget_lines_table(lines: pd.DataFrame, projects: pd.DataFrame, totals: pd.D
     keyed = lines.assign(group=lines.apply(report_data.group_key, axis=1), line_total=report_data.line_totals(lines))
     rows = []
     for group, part in keyed.groupby("group", sort=False):
-        rows.extend(_budget_line_row(line, districts, with_district) for line in part.itertuples())
-        rows.append(_budget_sum_row(f"Cộng: {groups.loc[group, 'label']} (tính từ các dòng)", groups.loc[[group]], with_district))
-    rows.append(_budget_sum_row(f"Tổng cộng năm {int(lines['year'].iloc[0])} (tính từ các dòng)", groups, with_district))
+        rows.extend(_budget_line_row(line, districts, with_district, ed) for line in part.itertuples())
+        label = groups.loc[group, "label"]
+        if label == report_data.OTHER_CONTENTS:
+            label = ed.t("budget.other_contents")
+        rows.append(_budget_sum_row(ed.t("budget.subtotal", label=label), groups.loc[[group]], with_district, ed))
+    rows.append(_budget_sum_row(ed.t("budget.total", year=int(lines["year"].iloc[0])), groups, with_district, ed))
     table = pd.DataFrame(rows)
-    unused = [c for c in ("Dự án", "Tiểu dự án") if not table[c].astype(bool).any()]
+    unused = [c for c in (ed.t("col.project"), ed.t("col.subproject")) if not table[c].astype(bool).any()]
     return table.drop(columns=unused)
 
 
-def _budget_line_row(line, districts: pd.DataFrame | None, with_district: bool) -> dict:
+def _budget_line_row(line, districts: pd.DataFrame | None, with_district: bool, ed: Edition) -> dict:
     """One line: sources as stated ("–" when the document does not split it), total and how it was read."""
     stated_sources = [getattr(line, col) for col in report_data.SOURCE_COLUMNS.values()]
     if pd.isna(line.total_mvnd):
-        note = "Văn bản không nêu tổng; tổng = cộng các nguồn"
+        note = ed.t("budget.note_no_total")
     elif all(pd.isna(v) for v in stated_sources):
-        note = "Văn bản chỉ nêu tổng, không chia theo nguồn"
+        note = ed.t("budget.note_total_only")
     else:
         note = ""
-    row = {"Mã dòng": line.line_id, "Dự án": _text(line.project_code), "Tiểu dự án": _text(line.subproject_code),
-           "Nội dung": _text(line.label)}
+    row = {ed.t("col.line_id"): line.line_id, ed.t("col.project"): _text(line.project_code),
+           ed.t("col.subproject"): _text(line.subproject_code), ed.t("col.content"): _text(line.label)}
     if with_district:
-        row["Huyện"] = report_data.district_names(districts, line.district_code) if districts is not None else _text(line.district_code)
-    row["Loại vốn"] = schema.CAPITAL_TYPE_LABELS.get(line.capital_type, line.capital_type)
-    row.update({SOURCE_HEADERS[s]: number(getattr(line, col)) for s, col in report_data.SOURCE_COLUMNS.items()})
-    row[TOTAL_HEADER] = number(line.line_total)
-    row["Ghi chú"] = note
+        row[ed.t("col.district")] = (report_data.district_names(districts, line.district_code) if districts is not None
+                                     else _text(line.district_code))
+    row[ed.t("col.capital_type")] = capital_type(line.capital_type, ed)
+    headers = source_headers(ed)
+    row.update({headers[s]: number(getattr(line, col), ed=ed) for s, col in report_data.SOURCE_COLUMNS.items()})
+    row[total_header(ed)] = number(line.line_total, ed=ed)
+    row[ed.t("col.note")] = note
     return row
 
 
-def _budget_sum_row(label: str, groups: pd.DataFrame, with_district: bool) -> dict:
+def _budget_sum_row(label: str, groups: pd.DataFrame, with_district: bool, ed: Edition) -> dict:
     """A computed subtotal or total row over budget groups."""
-    row = {"Mã dòng": "", "Dự án": "", "Tiểu dự án": "", "Nội dung": label}
+    row = {ed.t("col.line_id"): "", ed.t("col.project"): "", ed.t("col.subproject"): "", ed.t("col.content"): label}
     if with_district:
-        row["Huyện"] = ""
-    row["Loại vốn"] = ""
-    row.update({SOURCE_HEADERS[s]: number(groups[s].sum(min_count=1)) for s in report_data.SOURCE_COLUMNS})
-    row[TOTAL_HEADER] = number(groups["total"].sum())
+        row[ed.t("col.district")] = ""
+    row[ed.t("col.capital_type")] = ""
+    headers = source_headers(ed)
+    row.update({headers[s]: number(groups[s].sum(min_count=1), ed=ed) for s in report_data.SOURCE_COLUMNS})
+    row[total_header(ed)] = number(groups["total"].sum(), ed=ed)
     unsplit = groups["unsplit"].sum()
-    row["Ghi chú"] = f"Trong đó {number(unsplit)} triệu đồng không chia theo nguồn" if unsplit else ""
+    row[ed.t("col.note")] = ed.t("budget.note_unsplit", amount=number(unsplit, ed=ed)) if unsplit else ""
     return row
 
 
-def budget_subtotal_rows(table: pd.DataFrame) -> pd.Series:
+def budget_subtotal_rows(table: pd.DataFrame, ed: Edition = VI) -> pd.Series:
     """Which rows of budget_lines_table are computed (sub)totals, to set them in bold."""
-    return table["Mã dòng"].eq("") if not table.empty else pd.Series(dtype=bool)
+    return table[ed.t("col.line_id")].eq("") if not table.empty else pd.Series(dtype=bool)
 
 
-def capital_split_table(totals: pd.DataFrame, year: int) -> pd.DataFrame:
+def capital_split_table(totals: pd.DataFrame, year: int, ed: Edition = VI) -> pd.DataFrame:
     """Investment (ĐTPT) vs recurrent (sự nghiệp) by funding source as stated; the column sums are computed."""
     split = report_data.capital_split(totals, year)
     if split.empty:
         return pd.DataFrame()
-    headers = {"dtpt": f"Đầu tư phát triển {MONEY}", "su_nghiep": f"Sự nghiệp {MONEY}", "all": f"Tổng theo văn bản {MONEY}"}
-    rows = [{"Nguồn vốn": schema.FUNDING_SOURCE_LABELS[s], **{headers[c]: number(split.loc[s, c]) for c in headers}}
+    headers = {c: ed.t(f"col.capital.{c}") for c in ("dtpt", "su_nghiep", "all")}
+    source = ed.t("col.funding_source")
+    rows = [{source: funding_source(s, ed), **{headers[c]: number(split.loc[s, c], ed=ed) for c in headers}}
             for s in split.index]
     root_total = totals[(totals["node_id"] == str(year)) & (totals["funding_source"] == "total") & (totals["capital_type"] == "all")]
     rows.append({
-        "Nguồn vốn": "Tổng các nguồn",
-        headers["dtpt"]: computed(split["dtpt"].sum(min_count=1)),
-        headers["su_nghiep"]: computed(split["su_nghiep"].sum(min_count=1)),
-        headers["all"]: number(root_total["amount_mvnd"].iloc[0]) if not root_total.empty else computed(split["all"].sum(min_count=1)),
+        source: ed.t("funding.total"),
+        headers["dtpt"]: computed(split["dtpt"].sum(min_count=1), ed),
+        headers["su_nghiep"]: computed(split["su_nghiep"].sum(min_count=1), ed),
+        headers["all"]: (number(root_total["amount_mvnd"].iloc[0], ed=ed) if not root_total.empty
+                         else computed(split["all"].sum(min_count=1), ed)),
     })
     return pd.DataFrame(rows)
 
 
-def stated_totals_table(totals: pd.DataFrame) -> pd.DataFrame:
+def stated_totals_table(totals: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame:
     """Every total exactly as the document states it (kept apart from the lines)."""
     if totals.empty:
         return pd.DataFrame()
     return pd.DataFrame({
-        "Mã": totals["total_id"],
-        "Nội dung (theo văn bản)": totals["label"].map(_text),
-        "Nút": totals["node_id"],
-        "Nguồn vốn": totals["funding_source"].map(schema.FUNDING_SOURCE_LABELS),
-        "Loại vốn": totals["capital_type"].map(schema.CAPITAL_TYPE_LABELS),
-        f"Số tiền {MONEY}": totals["amount_mvnd"].map(number),
-        "Mục văn bản": totals["section"].map(_text),
+        ed.t("col.code"): totals["total_id"],
+        ed.t("col.content_as_stated"): totals["label"].map(_text),
+        ed.t("col.node"): totals["node_id"],
+        ed.t("col.funding_source"): totals["funding_source"].map(lambda s: funding_source(s, ed)),
+        ed.t("col.capital_type"): totals["capital_type"].map(lambda c: capital_type(c, ed)),
+        ed.t("col.amount"): totals["amount_mvnd"].map(lambda v: number(v, ed=ed)),
+        ed.t("col.section"): totals["section"].map(_text),
     })
 
 
 # --- targets, poverty, policies ------------------------------------------------------------------
 
 
-def targets_table(targets: pd.DataFrame, districts: pd.DataFrame, poverty: bool) -> pd.DataFrame:
+def targets_table(targets: pd.DataFrame, districts: pd.DataFrame, poverty: bool, ed: Edition = VI) -> pd.DataFrame:
     """Plan targets: poverty-reduction targets (no project) or the physical targets of each project."""
     if targets.empty:
         return pd.DataFrame()
@@ -319,36 +351,37 @@ def targets_table(targets: pd.DataFrame, districts: pd.DataFrame, poverty: bool)
     chosen = targets[~has_project if poverty else has_project]
     if chosen.empty:
         return pd.DataFrame()
+    named = ed.t("col.districts_named")
     table = pd.DataFrame({
-        "Dự án": chosen["project_code"].map(_text),
-        "Tiểu dự án": chosen["subproject_code"].map(_text),
-        "Chỉ tiêu": chosen["indicator"].map(_text),
-        "Giá trị (kế hoạch)": [qualified(v, q) for v, q in zip(chosen["value"], chosen["qualifier"])],
-        "Đơn vị": chosen["unit"].map(_text),
-        "Huyện được nêu": chosen["district_codes"].map(lambda c: report_data.district_names(districts, c)),
-        "Mục văn bản": chosen["section"].map(_text),
+        ed.t("col.project"): chosen["project_code"].map(_text),
+        ed.t("col.subproject"): chosen["subproject_code"].map(_text),
+        ed.t("col.indicator"): chosen["indicator"].map(_text),
+        ed.t("col.value_plan"): [qualified(v, q, ed) for v, q in zip(chosen["value"], chosen["qualifier"])],
+        ed.t("col.unit"): chosen["unit"].map(lambda u: unit(u, ed)),
+        named: chosen["district_codes"].map(lambda c: report_data.district_names(districts, c)),
+        ed.t("col.section"): chosen["section"].map(_text),
     })
     if poverty:
-        table = table.drop(columns=["Dự án", "Tiểu dự án"])
-    if not table["Huyện được nêu"].astype(bool).any():
-        table = table.drop(columns=["Huyện được nêu"])
+        table = table.drop(columns=[ed.t("col.project"), ed.t("col.subproject")])
+    if not table[named].astype(bool).any():
+        table = table.drop(columns=[named])
     return table.reset_index(drop=True)
 
 
-def poverty_series_table(series: pd.DataFrame) -> pd.DataFrame:
+def poverty_series_table(series: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame:
     """The poverty series behind the trend chart: every value with its standard, kind, confidence and source."""
     values = _in_display_order(report_data.poverty_values(series))
     if values.empty:
         return pd.DataFrame()
     return pd.DataFrame({
-        "Năm": values["year"].astype(int).astype(str),
-        "Chuẩn nghèo": values["standard"].map(schema.STANDARD_LABELS),
-        "Chỉ tiêu": values["indicator"].map(schema.INDICATOR_LABELS),
-        "Giá trị": [by_unit(v, u) for v, u in zip(values["value"], values["unit"])],
-        "Đơn vị": values["unit"].map(_text),
-        "Loại giá trị": values["value_kind"].map(value_kind),
-        "Độ tin cậy": values["confidence"].map(_text),
-        "Nguồn": values["source"].map(_text),
+        ed.t("col.year"): values["year"].astype(int).astype(str),
+        ed.t("col.standard"): values["standard"].map(lambda s: standard(s, ed)),
+        ed.t("col.indicator"): values["indicator"].map(lambda i: indicator(i, ed)),
+        ed.t("col.value"): [by_unit(v, u, ed) for v, u in zip(values["value"], values["unit"])],
+        ed.t("col.unit"): values["unit"].map(lambda u: unit(u, ed)),
+        ed.t("col.value_kind"): values["value_kind"].map(lambda k: value_kind(k, ed)),
+        ed.t("col.confidence"): values["confidence"].map(_text),
+        ed.t("col.source"): values["source"].map(_text),
     }).reset_index(drop=True)
 
 
@@ -360,66 +393,70 @@ def _in_display_order(values: pd.DataFrame) -> pd.DataFrame:
     return keys.sort_values(["year", "_s", "_i"], kind="stable").drop(columns=["_s", "_i"]).reset_index(drop=True)
 
 
-def policy_results_table(policy: pd.DataFrame) -> pd.DataFrame:
+def policy_results_table(policy: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame:
     """Results of each poverty policy with the period it covers and the document's qualifier ("trên 35.000")."""
     if policy.empty:
         return pd.DataFrame()
     return pd.DataFrame({
-        "Lĩnh vực": policy["policy_area"].map(_text),
-        "Chỉ tiêu": policy["indicator"].map(_text),
-        "Nhóm đối tượng": policy["target_group"].map(_text),
-        "Giá trị": [qualified(v, q) for v, q in zip(policy["value"], policy["qualifier"])],
-        "Đơn vị": policy["unit"].map(_text),
-        "Kỳ số liệu": policy["period"].map(_text),
-        "Ghi chú": policy["same_as"].map(lambda s: f"Cùng đại lượng với {s} (xem phần đối chiếu)" if _text(s) else ""),
+        ed.t("col.policy_area"): policy["policy_area"].map(_text),
+        ed.t("col.indicator"): policy["indicator"].map(_text),
+        ed.t("col.target_group"): policy["target_group"].map(_text),
+        ed.t("col.value"): [qualified(v, q, ed) for v, q in zip(policy["value"], policy["qualifier"])],
+        ed.t("col.unit"): policy["unit"].map(lambda u: unit(u, ed)),
+        ed.t("col.period"): policy["period"].map(_text),
+        ed.t("col.note"): policy["same_as"].map(lambda s: ed.t("policy.same_as", id=s) if _text(s) else ""),
     })
 
 
-def credit_table(policy: pd.DataFrame) -> pd.DataFrame:
+def credit_table(policy: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame:
     """Preferential credit by household group; the last row adds the groups up (computed)."""
     credit = report_data.credit_by_group(policy)
     if credit.empty:
         return pd.DataFrame()
-    rows = [{"Nhóm hộ": g.group, "Số hộ được vay (hộ)": number(g.households),
-             f"Doanh số cho vay {MONEY}": number(g.amount_mvnd), "Kỳ số liệu": g.period} for g in credit.itertuples()]
-    rows.append({"Nhóm hộ": "Cộng các nhóm (tính)", "Số hộ được vay (hộ)": number(credit["households"].sum(min_count=1)),
-                 f"Doanh số cho vay {MONEY}": number(credit["amount_mvnd"].sum(min_count=1)), "Kỳ số liệu": ""})
+    group, households, amount, period = (ed.t(k) for k in ("col.household_group", "col.households_lent",
+                                                           "col.amount_lent", "col.period"))
+    rows = [{group: g.group, households: number(g.households, ed=ed), amount: number(g.amount_mvnd, ed=ed), period: g.period}
+            for g in credit.itertuples()]
+    rows.append({group: ed.t("credit.sum"), households: number(credit["households"].sum(min_count=1), ed=ed),
+                 amount: number(credit["amount_mvnd"].sum(min_count=1), ed=ed), period: ""})
     return pd.DataFrame(rows)
 
 
 # --- data quality and provenance -----------------------------------------------------------------
 
 
-def transcription_table(check: pd.DataFrame) -> pd.DataFrame:
+def transcription_table(check: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame:
     """How many transcribed rows were found in the document under their section, per raw table."""
     if check.empty:
         return pd.DataFrame()
     complete = (check["rows_found"] == check["rows_checked"]) & (check["document_amounts_covered"] == check["document_amounts"])
+    fmt = lambda v: number(v, ed=ed)  # noqa: E731
     return pd.DataFrame({
-        "Bảng": check["table"],
-        "Số dòng đã kiểm": check["rows_checked"].map(number),
-        "Số dòng tìm thấy trong văn bản": check["rows_found"].map(number),
-        "Số khoản tiền văn bản nêu": check["document_amounts"].map(number),
-        "Số khoản tiền có dòng tương ứng": check["document_amounts_covered"].map(number),
-        "Kết quả": complete.map({True: "Đủ", False: "⚠ Thiếu"}),
+        ed.t("col.table"): check["table"],
+        ed.t("col.rows_checked"): check["rows_checked"].map(fmt),
+        ed.t("col.rows_found"): check["rows_found"].map(fmt),
+        ed.t("col.document_amounts"): check["document_amounts"].map(fmt),
+        ed.t("col.amounts_covered"): check["document_amounts_covered"].map(fmt),
+        ed.t("col.result"): complete.map({True: ed.t("transcription.complete"), False: ed.t("transcription.missing")}),
     })
 
 
-def gx_summary_table(results: pd.DataFrame) -> pd.DataFrame:
+def gx_summary_table(results: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame:
     """Per table: expectations checked, passed and failed."""
     if results.empty:
         return pd.DataFrame()
     ok = results["success"].astype(bool)
     summary = results.assign(ok=ok).groupby("table", sort=True)["ok"].agg(["size", "sum"])
+    fmt = lambda v: number(v, ed=ed)  # noqa: E731
     return pd.DataFrame({
-        "Bảng": summary.index,
-        "Số kỳ vọng": summary["size"].map(number),
-        "Đạt": summary["sum"].map(number),
-        "Không đạt": (summary["size"] - summary["sum"]).map(number),
+        ed.t("col.table"): summary.index,
+        ed.t("col.expectations"): summary["size"].map(fmt),
+        ed.t("col.passed"): summary["sum"].map(fmt),
+        ed.t("col.failed"): (summary["size"] - summary["sum"]).map(fmt),
     }).reset_index(drop=True)
 
 
-def gx_failures_table(results: pd.DataFrame) -> pd.DataFrame:
+def gx_failures_table(results: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame:
     """Every failed expectation with its failing rows (empty when all passed)."""
     if results.empty:
         return pd.DataFrame()
@@ -427,32 +464,33 @@ def gx_failures_table(results: pd.DataFrame) -> pd.DataFrame:
     if failed.empty:
         return pd.DataFrame()
     return pd.DataFrame({
-        "Bảng": failed["table"],
-        "Kỳ vọng": failed["expectation_type"],
-        "Cột": failed["column"].map(_text),
-        "Số giá trị sai": failed["unexpected_count"].map(number),
-        "Dòng lỗi": failed["failing_rows"].map(_text),
-        "Mô tả": failed["description"].map(_text),
+        ed.t("col.table"): failed["table"],
+        ed.t("col.expectation"): failed["expectation_type"],
+        ed.t("col.column"): failed["column"].map(_text),
+        ed.t("col.unexpected"): failed["unexpected_count"].map(lambda v: number(v, ed=ed)),
+        ed.t("col.failing_rows"): failed["failing_rows"].map(_text),
+        ed.t("col.description"): failed["description"].map(_text),
     }).reset_index(drop=True)
 
 
-def reconciliation_table(rec: pd.DataFrame) -> pd.DataFrame:
+def reconciliation_table(rec: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame:
     """Every reconciliation finding (report year first): stated value, sum of parts, gap, status and explanation."""
     if rec.empty:
         return pd.DataFrame()
     undecided = rec["status"].eq("undeterminable") & rec["compared_value"].isna()
     return pd.DataFrame({
-        "Năm": rec["year"].astype(int).astype(str),
-        "Nội dung đối chiếu": rec["subject"].map(_text),
-        "Đơn vị": rec["unit"].map(_text),
-        "Theo văn bản": [by_unit(v, u) for v, u in zip(rec["stated_value"], rec["unit"])],
-        "Cộng các phần / số so sánh": [
-            "không xác định được" if u else by_unit(v, unit) for v, unit, u in zip(rec["compared_value"], rec["unit"], undecided)
+        ed.t("col.year"): rec["year"].astype(int).astype(str),
+        ed.t("col.subject"): rec["subject"].map(_text),
+        ed.t("col.unit"): rec["unit"].map(lambda u: unit(u, ed)),
+        ed.t("col.as_stated"): [by_unit(v, u, ed) for v, u in zip(rec["stated_value"], rec["unit"])],
+        ed.t("col.compared"): [
+            ed.t("reconciliation.undeterminable") if u else by_unit(v, unit, ed)
+            for v, unit, u in zip(rec["compared_value"], rec["unit"], undecided)
         ],
-        "Chênh lệch": [by_unit(v, u) for v, u in zip(rec["gap"], rec["unit"])],
-        "Trạng thái": rec["status"].map(lambda s: STATUS_LABELS.get(s, s)),
-        "Giải thích": rec["explanation"].map(_text),
-        "Mục văn bản": rec["sections"].map(_text),
+        ed.t("col.gap"): [by_unit(v, u, ed) for v, u in zip(rec["gap"], rec["unit"])],
+        ed.t("col.status"): rec["status"].map(lambda s: status_label(s, ed)),
+        ed.t("col.explanation"): rec["explanation"].map(_text),
+        ed.t("col.section"): rec["sections"].map(_text),
     }).reset_index(drop=True)
 
 
@@ -465,23 +503,23 @@ def district_flags_table(data: ReportData) -> pd.DataFrame:
     """The district's poor-district status in each programme period (only for district reports)."""
     if data.district is None:
         return pd.DataFrame()
-    d = data.district
+    d, ed = data.district, data.edition
     row = data.districts[data.districts["district_code"] == d.code].iloc[0]
-    yes_no = {True: "Có", False: "Không"}
+    yes_no = {True: ed.t("yes"), False: ed.t("no")}
     return pd.DataFrame({
-        "Giai đoạn": ["2016–2020", "2021–2025"],
-        "Huyện nghèo": [yes_no[d.poor_2016_2020], yes_no[d.poor_2021_2025]],
-        "Nguồn": [_text(row["source_poor_flags"])] * 2,
+        ed.t("col.period_programme"): ["2016–2020", "2021–2025"],
+        ed.t("col.poor_district"): [yes_no[d.poor_2016_2020], yes_no[d.poor_2021_2025]],
+        ed.t("col.source"): [_text(row["source_poor_flags"])] * 2,
     })
 
 
-def raw_inputs_table(raw_inputs: pd.DataFrame) -> pd.DataFrame:
+def raw_inputs_table(raw_inputs: pd.DataFrame, ed: Edition = VI) -> pd.DataFrame:
     """sha256 of every raw input file, so a reader can check the report was made from these files."""
     if raw_inputs.empty:
         return pd.DataFrame()
     return pd.DataFrame({
-        "Tệp (data/raw)": raw_inputs["file"],
-        "Kích thước (byte)": raw_inputs["bytes"].map(number),
+        ed.t("col.raw_file"): raw_inputs["file"],
+        ed.t("col.bytes"): raw_inputs["bytes"].map(lambda v: number(v, ed=ed)),
         "SHA-256": raw_inputs["sha256"],
     })
 
@@ -496,26 +534,37 @@ def generation_date(environ: dict | None = None) -> str:
 
 def provenance_table(data: ReportData, code_commit: str, environ: dict | None = None) -> pd.DataFrame:
     """Report parameters, code commit, software versions and (when given) the SOURCE_DATE_EPOCH date."""
-    district = f"{data.district.code} – {data.district.name} ({data.district.slug})" if data.district else "Toàn tỉnh"
+    ed = data.edition
+    district = (f"{data.district.code} – {data.district.name} ({data.district.slug})" if data.district
+                else ed.t("whole_province"))
     rows = [
-        ("Báo cáo", report_title(data)),
-        ("Tham số: năm (year)", str(data.year)),
-        ("Tham số: huyện (district)", district),
-        ("Mã nguồn (git commit)", code_commit),
-        ("Phần mềm", f"Python {platform.python_version()}, pandas {pd.__version__}, matplotlib {matplotlib.__version__}"),
-        ("Dữ liệu đọc từ", "data/processed/ (bảng parquet đã kiểm định)"),
+        (ed.t("prov.report"), report_title(data)),
+        (ed.t("prov.year"), str(data.year)),
+        (ed.t("prov.district"), district),
+    ]
+    if ed.suffix:  # the Vietnamese record keeps its rows as ever; another edition says which it is
+        rows.append((ed.t("prov.edition"), ed.code))
+    rows += [
+        (ed.t("prov.commit"), code_commit),
+        (ed.t("prov.software"), f"Python {platform.python_version()}, pandas {pd.__version__}, matplotlib {matplotlib.__version__}"),
+        (ed.t("prov.read_from"), ed.t("prov.processed")),
     ]
     date = generation_date(environ)
     if date:
-        rows.append(("Ngày tạo (theo SOURCE_DATE_EPOCH)", date))
-    return pd.DataFrame(rows, columns=["Thông tin", "Giá trị"])
+        rows.append((ed.t("prov.date"), date))
+    return pd.DataFrame(rows, columns=[ed.t("col.info"), ed.t("col.value")])
+
+
+def glossary_table(ed: Edition) -> pd.DataFrame:
+    """The programme's terms as Vietnamese documents write them, with their English gloss (pipeline/report/glossary.py)."""
+    return pd.DataFrame(glossary.TERMS, columns=[ed.t("col.term_vi"), ed.t("col.term_gloss")])
 
 
 # --- HTML ----------------------------------------------------------------------------------------
 
 
 def to_html(table: pd.DataFrame, table_id: str, highlight: pd.Series | None = None,
-            bold: pd.Series | None = None) -> str:
+            bold: pd.Series | None = None, ed: Edition = VI) -> str:
     """HTML of a display table: escaped, no index, fixed id, classes instead of inline styles.
 
     Written directly rather than with a pandas Styler (which gives every cell an id and a CSS rule): the
@@ -524,24 +573,23 @@ def to_html(table: pd.DataFrame, table_id: str, highlight: pd.Series | None = No
     size. The table sits in a labelled container that scrolls sideways on screen when it is wide.
     `highlight` and `bold` are row masks in the table's row order.
     """
-    numeric = [_numeric_column(table[column]) for column in table.columns]
+    numeric = [_numeric_column(table[column], ed) for column in table.columns]
     head = "".join(_cell("th", column, is_num, ' scope="col"') for column, is_num in zip(table.columns, numeric))
     rows = [
         f"<tr{row_class}>" + "".join(_cell("td", value, is_num) for value, is_num in zip(values, numeric)) + "</tr>"
         for values, row_class in zip(table.itertuples(index=False, name=None), _row_classes(table, highlight, bold))
     ]
-    from pipeline.report.workbook import CATALOGUE  # the table's name (workbook imports this module: no cycle at import)
-
-    label = html.escape(CATALOGUE[table_id].name if table_id in CATALOGUE else table_id)
+    name = f"sheet.{table_id}.name"  # the table's name, as its workbook sheet is named
+    label = html.escape(ed.t(name) if name in ed.labels else table_id)
     return (f'<div class="table-wrap" role="region" tabindex="0" aria-label="{label}">\n'
             f'<table id="T_{html.escape(table_id)}">\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
             + "\n".join(rows) + "\n</tbody>\n</table>\n</div>\n")
 
 
-def _numeric_column(values: pd.Series) -> bool:
+def _numeric_column(values: pd.Series, ed: Edition = VI) -> bool:
     """Every cell a number as the report writes it (or empty), and at least one not empty."""
-    cells = values.astype(str)
-    return bool(cells.map(lambda v: v == "" or bool(_NUMERIC_CELL.match(v))).all() and cells.astype(bool).any())
+    cells, pattern = values.astype(str), _numeric_cell(ed)
+    return bool(cells.map(lambda v: v == "" or bool(pattern.match(v))).all() and cells.astype(bool).any())
 
 
 def _cell(tag: str, value: object, numeric: bool, attributes: str = "") -> str:
