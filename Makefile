@@ -151,8 +151,9 @@ else
 pdf: reports/$(YEAR)/.pdf.done
 endif
 
-# Printed again whenever the year's reports were rendered again (their stamp is newer).
-reports/$(YEAR)/.pdf.done: reports/$(YEAR)/.reports-all.done | $(VENV)/.installed
+# Printed again whenever any report of the year was rendered again, in either edition (its stamp is newer): the
+# Vietnamese batch is rendered first when missing; English reports present are printed too.
+reports/$(YEAR)/.pdf.done: reports/$(YEAR)/.reports-all.done $(wildcard reports/$(YEAR)/.report*.done) | $(VENV)/.installed
 	@echo ">>> pdf: year $(YEAR), every report to A4 PDF (headless Chromium, one browser)"
 	$(PY) -m pipeline pdf --year '$(YEAR)'
 	touch $@
