@@ -1,4 +1,5 @@
 """The top of every report and the index: headline figures with status and source, verdict, sections."""
+import pandas as pd
 import pytest
 
 from pipeline import schema
@@ -140,3 +141,11 @@ def test_headline_table_names_status_and_source_of_every_figure(reviews):
     assert list(table.columns) == ["Chỉ tiêu", "Giá trị", "Loại số liệu", "Nguồn"]
     assert set(table["Loại số liệu"]) <= set(workbook.status_labels().values()) and table["Nguồn"].astype(bool).all()
     assert tables.plan_document() in " ".join(table["Nguồn"])
+
+
+@pytest.mark.parametrize("fall, qualifier, met", [(3.0, "at_least", True), (2.999, "at_least", True),
+                                                  (2.99, "at_least", False), (3.0, "over", False), (3.01, "over", True),
+                                                  (3.0, "exact", True)])
+def test_a_fall_meets_the_target_as_printed_and_as_the_plan_qualifies_it(fall, qualifier, met):
+    """2,999 is printed 3,00 and meets "từ 3"; "trên 3" needs more than 3."""
+    assert report_data.meets_fall_target(fall, pd.Series({"value": 3.0, "qualifier": qualifier})) is met

@@ -126,7 +126,8 @@ def progress_table(data: ReportData) -> pd.DataFrame:
         elif target is None:
             verdicts.append(ed.t("verdict.no_target"))
         else:
-            verdicts.append(ed.t("verdict.met") if fall >= target else ed.t("verdict.not_met"))
+            met = report_data.meets_fall_target(fall, target_row)
+            verdicts.append(ed.t("verdict.met") if met else ed.t("verdict.not_met"))
     target_text = "" if target is None else ed.t("progress.target", rate=rate(target, ed), year=int(target_row["year"]),
                                                   section=target_row["section"])
     return pd.DataFrame({

@@ -264,6 +264,13 @@ def fall_target(data: "ReportData") -> pd.Series | None:
     return chosen.iloc[0] if not chosen.empty else None
 
 
+def meets_fall_target(fall: float, target: pd.Series) -> bool:
+    """Whether a fall of the poor rate meets the plan's target, judged on the fall as printed (two decimals) and as
+    the plan qualifies the target: "trên" (over) strictly above, "từ" (at least) or a bare value at or above."""
+    shown = round(float(fall), 2)
+    return shown > float(target["value"]) if target["qualifier"] == "over" else shown >= float(target["value"])
+
+
 # Register tables a report reads (register_households, ~800k rows, is never read by a report).
 REGISTER_FRAMES = ("register_inputs", "district_poverty", "district_deprivation", "district_flows", "register_audit")
 def _of_district(frame: pd.DataFrame, code: str | None) -> pd.DataFrame:

@@ -114,7 +114,7 @@ def _poor_fall(data: ReportData, rows: pd.DataFrame) -> Headline | None:
     target = report_data.fall_target(data)
     if target is not None and value != district_tables.SUPPRESSED:
         fell = previous["poor_rate_pct"] - current["poor_rate_pct"]
-        verdict = ed.t("verdict.met") if round(fell, 2) >= float(target["value"]) else ed.t("verdict.not_met")
+        verdict = ed.t("verdict.met") if report_data.meets_fall_target(fell, target) else ed.t("verdict.not_met")
         value += ed.t("headline.fall_target", target=tables.qualified(target["value"], target["qualifier"], ed), verdict=verdict)
         source += ed.t("headline.fall_target_source", plan=tables.plan_document(ed), section=target["section"])
     return Headline("poor_fall", label, value, status, source)
