@@ -1,7 +1,8 @@
 """English labels of the reports (EDITION=en), for donors and national reviewers: same keys as labels_vi.py.
 
 Official document names stay in Vietnamese, as cited, with an English gloss; text read from the documents
-and the data (budget line labels, policy areas, units, district names) is printed as it is.
+and the data (budget line labels, policy areas, district names, sources) is printed as it is; the units
+the documents use are translated (the "unit.*" labels).
 """
 _MONEY = "(VND million)"
 _READING = ("How to read: money in **VND million** (triệu đồng); numbers written the English way (comma between "

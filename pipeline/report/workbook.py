@@ -59,7 +59,7 @@ def sources_sheet(ed: Edition = VI) -> str:
 
 
 def status_labels(ed: Edition = VI) -> dict[str, str]:
-    """Status key -> its words ("Kế hoạch (plan)", "Plan (plan)", …)."""
+    """Status key -> its words ("Kế hoạch (plan)" in Vietnamese, "Plan" in English, …)."""
     return {key: ed.t(f"status_label.{key}") for key in STATUS_KEYS}
 
 
