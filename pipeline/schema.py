@@ -42,6 +42,8 @@ QUALIFIER_LABELS = {code: label for label, code in QUALIFIERS.items()}
 STANDARD_LABELS = {code: label for label, code in POVERTY_STANDARDS.items()}
 INDICATOR_LABELS = {code: label for label, code in POVERTY_INDICATORS.items()}
 VALUE_KIND_LABELS = {code: label for label, code in VALUE_KINDS.items()}
+# A value's kind -> the status a report prints for it (pipeline.report.workbook.STATUS_KEYS), in this order.
+STATUS_OF_VALUE_KIND = {"official": "official", "target": "plan", "estimate": "estimate", "derived": "computed"}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,11 @@ from pipeline.schema import REGISTER_DISTRICT_CODES, REGISTER_YEARS
 REGISTERS_SUBDIR = "registers"                       # under data/raw; source_file names start with it
 SYNTHETIC_MANIFEST = "SYNTHETIC.json"                # marks the synthetic sample (pipeline.tools.synthetic_registers)
 FILE_NAME = re.compile(r"ho_(?P<district>[0-9]{3})_(?P<year>[0-9]{4})")
+
+
+def file_stem(district: str, year: object) -> str:
+    """The name of a district's register of a review year, without its extension (.csv or .xlsx): ho_181_2022."""
+    return f"ho_{district}_{year}"
 REGISTER_SUFFIXES = (".csv", ".xlsx")
 
 PSEUDONYM_KEY_ENV = stamp.PSEUDONYM_KEY_ENV  # one name for the key, also read by Make's stamp

@@ -291,7 +291,7 @@ LABELS.update({
     # workbook
     "sheet.sources": "Nguồn và trạng thái",
     **{f"status_label.{status}": f"{schema.VALUE_KIND_LABELS[kind]} ({status})"
-       for status, kind in {"official": "official", "plan": "target", "estimate": "estimate", "computed": "derived"}.items()},
+       for kind, status in schema.STATUS_OF_VALUE_KIND.items()},
     "status_label.projection": "Dự báo (projection)",
     "status_label.synthetic": "Số liệu tổng hợp (SYNTHETIC) – không phải số liệu chính thức",
     "status_label.record": "Thông tin lần chạy (run record) – không phải số liệu",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline import schema
+from pipeline.registers import files as register_files
 from pipeline.report import district_tables, report_data, tables, workbook
 from pipeline.report.edition import Edition
 from pipeline.report.report_data import PROVINCE_CODE, ReportData
@@ -21,7 +22,6 @@ from pipeline.report.report_data import PROVINCE_CODE, ReportData
 # vocabulary (workbook.status_labels), so a figure is labelled the same at the top of a report, in the index
 # and in the XLSX.
 # poverty_series value_kind -> status.
-_SERIES_STATUS = {"official": "official", "derived": "computed", "target": "plan", "estimate": "estimate"}
 # Headline keys in the order of the summary table and of the index's columns (index header: "headline.<key>").
 HEADLINE_KEYS = ("poor", "near_poor", "poor_fall", "m0", "published_poor_rate", "budget")
 
@@ -62,7 +62,7 @@ def _register_rows(data: ReportData) -> pd.DataFrame:
 
 
 def _register_source(data: ReportData, year: int) -> str:
-    files = f"data/raw/registers/{year}/ho_{data.district.code}_{year}.*" if data.district else f"data/raw/registers/{year}/"
+    files = f"data/raw/registers/{year}/{register_files.file_stem(data.district.code, year)}.*" if data.district else f"data/raw/registers/{year}/"
     kind = data.edition.t("headline.synthetic_registers") if data.synthetic_registers else files
     return data.edition.t("headline.register_source", year=year, scope=_scope_name(data), kind=kind)
 
@@ -135,7 +135,7 @@ def _published_figures(data: ReportData) -> list[Headline]:
         ["_s", "_k"], kind="stable").iloc[0]
     ed = data.edition
     standard = tables.standard(row["standard"], ed)
-    status = _SERIES_STATUS.get(row["value_kind"], "computed")
+    status = schema.STATUS_OF_VALUE_KIND.get(row["value_kind"], "computed")
     return [Headline("published_poor_rate", ed.t("headline.published_label", year=data.year, standard=standard),
                      f"{tables.rate(row['value'], ed)} %", status, tables._text(row["source"]))]
 

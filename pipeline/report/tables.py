@@ -21,6 +21,7 @@ import matplotlib
 import pandas as pd
 
 from pipeline import schema, sources
+from pipeline.registers import files as register_files
 from pipeline.report import report_data
 from pipeline.report.edition import VI, Edition
 from pipeline.report import glossary
@@ -199,7 +200,7 @@ def district_register_files_table(data: ReportData) -> pd.DataFrame:
     ed = data.edition
     if data.district is None or data.register_inputs.empty:
         return pd.DataFrame()
-    files = data.register_inputs[data.register_inputs["file"].str.contains(f"/ho_{data.district.code}_{data.year}.", regex=False)]
+    files = data.register_inputs[data.register_inputs["file"].str.contains(f"/{register_files.file_stem(data.district.code, data.year)}.", regex=False)]
     return pd.DataFrame({
         ed.t("col.raw_file"): files["file"],
         ed.t("col.rows"): files["rows"].map(lambda v: number(v, ed=ed)),

@@ -36,8 +36,7 @@ from pipeline.vn import VietnameseNumberError
 # Columns that name things, never count them (label keys): always text, whatever their cells look like.
 IDENTIFIER_KEYS = ("col.code", "col.line_id", "col.district_code", "col.commune_code", "col.node", "col.year",
                    "col.review_year", "col.section")
-_KIND_OF_STATUS = {"official": "official", "plan": "target", "estimate": "estimate", "computed": "derived"}
-STATUS_KEYS = (*_KIND_OF_STATUS, "projection", "synthetic", "record", "glossary")  # labels "status_label.<key>"
+STATUS_KEYS = (*schema.STATUS_OF_VALUE_KIND.values(), "projection", "synthetic", "record", "glossary")  # labels "status_label.<key>"
 # How to read the cells of a kind, said on the sources sheet for each sheet that has one (labels "cell_note.<kind>").
 CELL_NOTE_KINDS = ("rate", "computed", "missing", "suppressed", "qualified")
 _CORE_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")

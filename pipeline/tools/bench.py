@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.registers import engine
+from pipeline.registers import files as register_files
 from pipeline.tools import runner, yardstick
 from pipeline.tools.project_copy import copy_project
 
@@ -95,9 +96,9 @@ def remove_one_household(registers: Path, year: str, district: str) -> int:
     has (a duplicate id would rightly involve the other district too); returns the line removed (header = 1)."""
     others: set[str] = set()
     for path in sorted((registers / year).glob("ho_*.csv")):
-        if path.name != f"ho_{district}_{year}.csv":
+        if path.name != f"{register_files.file_stem(district, year)}.csv":
             others.update(row[HOUSEHOLD_ID_HEADER] for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    target = registers / year / f"ho_{district}_{year}.csv"
+    target = registers / year / f"{register_files.file_stem(district, year)}.csv"
     lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
     position = next(csv.reader([lines[0]])).index(HOUSEHOLD_ID_HEADER)
     line = next(n for n in range(1, len(lines)) if next(csv.reader([lines[n]]))[position] not in others)

@@ -53,6 +53,7 @@ import pyarrow.compute as pc
 
 from pipeline import paths, sources
 from pipeline.atomic import temporary_beside, write_bytes
+from pipeline.registers import files as register_files
 from pipeline.registers import poverty_standard as ps
 from pipeline.vn import nfc
 
@@ -605,7 +606,7 @@ def generate_district(out_dir: Path, province: Province, index: int, loans: dict
         quota = province.quotas[year][district.code]
         planted, lent = plant_anomalies(register, quota, [loans[(year, pair)] for pair in quota.borrows],
                                         id_digits, rng)
-        name = f"{year}/ho_{district.code}_{year}.csv"
+        name = f"{year}/{register_files.file_stem(district.code, year)}.csv"
         order = file_order(register, id_digits)
         line = np.empty(len(order), dtype=np.int64)
         line[order] = np.arange(2, len(order) + 2)
