@@ -29,7 +29,7 @@ DERIVED_SUFFIX = ".pdf"  # printed copies of a report: listed in PDF_MANIFEST_NA
 RECORD_SUFFIX = ".run.json"
 INPUT_PATTERNS = ("data/raw/*.csv", "data/raw/*.xlsx", "data/raw/*.txt", "requirements.lock", "pipeline/*.py", "pipeline/*/*.py",
                   "expectations/*.json", "notebooks/*.ipynb")
-OUTPUT_PATTERNS = ("data/processed/*.parquet", "reports/gate/index.html")
+OUTPUT_PATTERNS = ("data/processed/*.parquet", paths.GATE_PAGE.relative_to(paths.ROOT).as_posix())
 _TABLE_ID = re.compile(r'<table[^>]*\bid="T_([^"]+)"')
 
 

@@ -445,7 +445,7 @@ LABELS.update({
                              "pipeline.</p>"),
     "index.report": "Report",
     "index.legend": ("</tbody></table><p class=\"legend\">Under each figure is its kind; the source of each figure is "
-                     "at the top of its report. Validation details: <a href=\"../gate/index.html\">data validation "
+                     "at the top of its report. Validation details: <a href=\"{gate_href}\">data validation "
                      "page (Great Expectations)</a>. Hashes of every file: <a href=\"MANIFEST.sha256\">MANIFEST.sha256"
                      "</a>.</p></body></html>"),
 })

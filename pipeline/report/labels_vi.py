@@ -382,7 +382,7 @@ LABELS.update({
                              "trình.</p>"),
     "index.report": "Báo cáo",
     "index.legend": ("</tbody></table><p class=\"legend\">Dưới mỗi số là loại số liệu; nguồn của từng số ở đầu báo cáo "
-                     "tương ứng. Kiểm định chi tiết: <a href=\"../gate/index.html\">trang kiểm định dữ liệu (Great "
+                     "tương ứng. Kiểm định chi tiết: <a href=\"{gate_href}\">trang kiểm định dữ liệu (Great "
                      "Expectations)</a>. Mã băm của mọi tệp: <a href=\"MANIFEST.sha256\">MANIFEST.sha256</a>.</p>"
                      "</body></html>"),
 })

@@ -6,6 +6,7 @@ LANGSON_PROJECT_ROOT moves), so tests can point it at a temporary copy.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,8 +83,13 @@ class ReportData:
 
     @property
     def gate_page_href(self) -> str:
-        """Relative link from the report's HTML to the gate page reports/gate/index.html (districts sit one level deeper)."""
-        return "../../gate/index.html" if self.district else "../gate/index.html"
+        """Relative link from the report's HTML to the gate page (districts sit one level deeper)."""
+        return gate_page_href(paths.report_dir(self.year) / ("districts" if self.district else ""))
+
+
+def gate_page_href(folder: Path) -> str:
+    """Relative link from a page in `folder` to the gate page (paths.GATE_PAGE)."""
+    return Path(os.path.relpath(paths.GATE_PAGE, folder)).as_posix()
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def render_page(year: int, entries: list[dict], synthetic: bool, ed: Edition = e
         cells = "".join(_figure_cell(entry["figures"].get(k), statuses) for k in keys)
         lines.append(f"<tr><th scope=\"row\"><a href=\"{html.escape(entry['href'])}\">{html.escape(entry['title'])}</a></th>"
                      f"{cells}<td>{html.escape(entry['quality'])}</td></tr>")
-    lines.append(ed.t("index.legend"))
+    lines.append(ed.t("index.legend", gate_href=report_data.gate_page_href(paths.report_dir(year))))
     return "\n".join(lines) + "\n"
 
 
