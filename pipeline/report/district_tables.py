@@ -97,7 +97,7 @@ def target_md(data: ReportData) -> str:
     if target is None:
         return ed.t("md.target_none", year=data.year)
     whom = ed.t("target.poor_districts") if data.district is not None and data.district.poor_2021_2025 else ed.t("target.province")
-    where = ed.t("target.where", link=tables.province_report_link(ed)) if data.district else ""
+    where = ed.t("target.where", link=tables.province_report_link(data)) if data.district else ""
     return ed.t("md.target", whom=whom, indicator=target["indicator"], value=tables.qualified(target["value"], target["qualifier"], ed),
                 unit=tables.unit(target["unit"], ed), plan=tables.plan_document(ed), section=target["section"], where=where)
 

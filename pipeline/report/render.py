@@ -120,7 +120,7 @@ def _render(year: object, district: object, update_manifest: bool, edition: obje
     commit = code_commit()
     notebook, namespace = _execute(year, code, commit, ed)
     data = namespace["data"]
-    stem = _output_stem(data)
+    stem = report_data.report_stem(data.year, data.district, data.edition.suffix)
     contents = (to_html(notebook, tables.report_title(data), ed).encode("utf-8"), _notebook_bytes(notebook),
                 workbook.workbook_bytes(namespace["shown_tables"], data.synthetic_registers, ed=ed))
     written = []
@@ -178,13 +178,6 @@ def _render_one(arguments: tuple[int, str | None, str]) -> tuple[list[Path], dic
     return written, report_index.entry(data)
 
 
-def _output_stem(data: report_data.ReportData) -> Path:
-    """reports/<year>/annual_report or reports/<year>/districts/<slug>, then the edition's suffix (".en"; vi none)."""
-    if data.district is None:
-        return paths.report_dir(data.year) / f"{NOTEBOOK_NAME}{data.edition.suffix}"
-    return paths.report_dir(data.year) / "districts" / f"{data.district.slug}{data.edition.suffix}"
-
-
 def code_commit() -> str:
     """`git rev-parse HEAD` of the code, marked when the tree has uncommitted changes; "unknown" without git.
 
@@ -231,7 +224,8 @@ def _execute(year: int, district: str | None, commit: str, ed: editions.Edition 
                 request_save_on_cell_execute=False, record_timing=False, cwd=str(paths.ROOT),
             )
         except pm.PapermillExecutionError as err:
-            stem = _output_stem(report_data.load(year, district, edition=ed.code))
+            failed_data = report_data.load(year, district, edition=ed.code)
+            stem = report_data.report_stem(failed_data.year, failed_data.district, ed.suffix)
             failed = stem.with_name(stem.name + ".failed.ipynb")
             if executed.exists():  # papermill writes the notebook with the error before raising
                 atomic.write_bytes(failed, executed.read_bytes())

@@ -87,6 +87,22 @@ class ReportData:
         return gate_page_href(paths.report_dir(self.year) / ("districts" if self.district else ""))
 
 
+PROVINCE_REPORT_NAME = "annual_report"  # the province report's file name; a district report is named by its slug
+
+
+def report_stem(year: int, district: District | None, edition_suffix: str) -> Path:
+    """reports/<year>/annual_report or reports/<year>/districts/<slug>, then the edition's suffix (".en"; vi none):
+    the one place a report's files are named (render writes them, the index and the district reports link them)."""
+    if district is None:
+        return paths.report_dir(year) / f"{PROVINCE_REPORT_NAME}{edition_suffix}"
+    return paths.report_dir(year) / "districts" / f"{district.slug}{edition_suffix}"
+
+
+def report_href(folder: Path, year: int, district: District | None, edition_suffix: str) -> str:
+    """Relative link from a page in `folder` to a report's HTML."""
+    return Path(os.path.relpath(report_stem(year, district, edition_suffix), folder)).as_posix() + ".html"
+
+
 def gate_page_href(folder: Path) -> str:
     """Relative link from a page in `folder` to the gate page (paths.GATE_PAGE)."""
     return Path(os.path.relpath(paths.GATE_PAGE, folder)).as_posix()

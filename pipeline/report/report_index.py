@@ -22,7 +22,7 @@ def entry(data: report_data.ReportData) -> dict:
     Made by the worker that rendered the report, from the data it already holds."""
     code, ed = data.district.code if data.district else None, data.edition
     return {"title": ed.t("index.province") if code is None else f"{data.district.name} ({code})",
-            "href": f"annual_report{ed.suffix}.html" if code is None else f"districts/{data.district.slug}{ed.suffix}.html",
+            "href": report_data.report_href(paths.report_dir(data.year), data.year, data.district, ed.suffix),
             "figures": {f.key: f for f in summary.headline_figures(data)},
             "quality": summary.quality_verdict(data).removeprefix(summary.quality_prefix(ed))}
 

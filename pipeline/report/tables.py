@@ -29,7 +29,6 @@ from pipeline.report.report_data import ReportData
 from pipeline.vn import nfc
 
 MISSING = "–"
-PROVINCE_REPORT_LINK = "../annual_report{suffix}.html"  # from a district report (reports/<year>/districts/)
 STATUS_KEYS = ("match", "gap", "undeterminable", "warning")  # reconciliation statuses, labels "status.<key>"
 FLAGGED_STATUSES = ("gap", "warning")
 SOURCE_KEYS = ("central", "local", "other")  # the funding-source columns, headers "col.source.<key>"
@@ -45,9 +44,10 @@ def plan_document(ed: Edition = VI) -> str:
     return ed.t("plan_document", plan=sources.PLAN.cite())
 
 
-def province_report_link(ed: Edition = VI) -> str:
-    """Relative link from a district report to the province report of the same edition."""
-    return PROVINCE_REPORT_LINK.format(suffix=ed.suffix)
+def province_report_link(data: ReportData) -> str:
+    """Relative link from a district report to the province report of the same year and edition."""
+    folder = report_data.report_stem(data.year, data.district, data.edition.suffix).parent
+    return report_data.report_href(folder, data.year, None, data.edition.suffix)
 
 
 def source_headers(ed: Edition = VI) -> dict[str, str]:
@@ -151,7 +151,7 @@ def intro_md(data: ReportData) -> str:
 def district_note_md(data: ReportData) -> str:
     """How a district report is laid out, and where the province-wide tables are."""
     d, ed = data.district, data.edition
-    return ed.t("md.district_note", name=d.name, code=d.code, link=province_report_link(ed))
+    return ed.t("md.district_note", name=d.name, code=d.code, link=province_report_link(data))
 
 
 def budget_summary_md(data: ReportData) -> str:
@@ -159,7 +159,7 @@ def budget_summary_md(data: ReportData) -> str:
     ed = data.edition
     groups = report_data.budget_groups(data.budget_lines, data.projects, data.stated_totals)
     lines_sum = number(groups["total"].sum(), ed=ed) if not groups.empty else MISSING
-    link = province_report_link(ed)
+    link = province_report_link(data)
     if data.district is not None:
         if data.budget_lines.empty:
             return ed.t("md.budget_district_none", year=data.year, name=data.district.name, link=link)
@@ -210,7 +210,7 @@ def district_register_files_table(data: ReportData) -> pd.DataFrame:
 
 def province_quality_md(data: ReportData) -> str:
     """Where a district report's reader finds the province-wide checks."""
-    return data.edition.t("md.province_quality", link=province_report_link(data.edition))
+    return data.edition.t("md.province_quality", link=province_report_link(data))
 
 
 def gate_page_md(data: ReportData) -> str:
